@@ -1,0 +1,61 @@
+// Kernel interface: the only place the training loop touches data.
+//
+// Kernels know nothing about configs, arenas or status codes: they take pointers and sizes and
+// return numbers. Each pass reads every selected row once. Sums are formed in float32 over
+// blocks of DSC_BLOCK_ROWS consecutive rows of the row set and folded into the double outputs
+// in block order, so a result depends only on the rows and their order, never on who calls.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace dsc {
+
+constexpr size_t kBlockRows = 256;
+
+// Rows a pass visits: row r of the set is X[(idx ? idx[r] : begin + r) * cols ...].
+struct RowSet {
+    const float *X;       // row-major, `cols` floats per row
+    const float *y;       // one target per row (may be null for passes that do not need it)
+    const uint32_t *idx;  // optional row indices (minibatch with shuffle)
+    size_t begin;         // first row when idx is null
+    size_t count;         // rows in the set
+    uint32_t cols;        // floats per row of X
+};
+
+static inline size_t row_of(const RowSet &rs, size_t r) { return rs.idx ? rs.idx[r] : rs.begin + r; }
+
+// Loss and gradient, summed (not averaged) over the row set.
+//   linear/logistic: theta = [bias, w_1..w_cols], grad has cols+1 entries
+//   polynomial:      theta = [c_0..c_degree] over x = X[row*cols], grad has degree+1 entries
+//   legendre3:       theta = [a, b, c, d], grad has 4 entries
+// MSE rows contribute (pred - y)^2; BCE rows contribute softplus(z) - y z from the logit z.
+// Outputs are overwritten, not accumulated.
+// `acc` is caller scratch of (number of parameters) floats for the per-block sums.
+typedef void (*LossGradFn)(const RowSet &rs, const float *theta, uint32_t degree, float *acc,
+                           double *grad, double *loss);
+// Loss only (no gradient): same sums as LossGradFn's loss.
+typedef double (*LossFn)(const RowSet &rs, const float *theta, uint32_t degree);
+// Model output per row (the logit for logistic) for rows begin..begin+count of X.
+typedef void (*PredictFn)(const float *X, size_t count, uint32_t cols, const float *theta,
+                          uint32_t degree, float *out);
+// Feature-space Gram product for the automatic step size: out = sum_rows phi (phi . v), and
+// *max_sq = max over rows of |phi|^2. phi = [1, x] (linear) or [1, x, .., x^degree] (poly).
+typedef void (*GramFn)(const RowSet &rs, const float *v, uint32_t degree, float *acc,
+                       double *out, double *max_sq);
+
+struct KernelTable {
+    const char *name;
+    LossGradFn linear_mse, linear_bce, poly_mse, legendre3_mse;
+    LossFn linear_mse_loss, linear_bce_loss, poly_mse_loss, legendre3_mse_loss;
+    PredictFn linear_predict, poly_predict, legendre3_predict;
+    GramFn linear_gram, poly_gram;
+};
+
+extern const KernelTable kScalarKernels;
+
+// Returns the table for a dsc_backend value, or null if it is not compiled in or this CPU
+// cannot run it. DSC_BACKEND_AUTO picks the best available.
+const KernelTable *kernels_for(uint32_t backend);
+
+}  // namespace dsc

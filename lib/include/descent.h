@@ -1,0 +1,205 @@
+/*
+ * descent.h — train regression models by gradient descent inside a caller-owned arena.
+ *
+ * C99 ABI, usable from C, C++ and anything with a C FFI. The library never allocates:
+ *
+ *     dsc_config cfg;
+ *     dsc_config_init(&cfg, DSC_LINEAR, 3);          // defaults, then edit fields
+ *     size_t need = dsc_arena_size(&cfg);            // exact bytes, before any data exists
+ *     dsc_model *m;
+ *     dsc_status s = dsc_create(&cfg, arena, need, &m);
+ *     s = dsc_fit(m, X, y, n, &report);              // X row-major n x n_features, float32
+ *     s = dsc_predict(m, Xnew, n_new, out);
+ *
+ * Every fallible call returns a dsc_status; dsc_status_string() gives a static message and
+ * dsc_check_config() explains why a config is rejected. A call that fails changes nothing the
+ * caller can observe, with one documented exception: a fit that diverges stops with
+ * DSC_ERR_DIVERGED and leaves the last finite parameters in the model.
+ *
+ * Thread safety: no global mutable state. Distinct models may be used from distinct threads;
+ * dsc_predict and the other const calls may run concurrently on one model; dsc_fit,
+ * dsc_set_params and dsc_reset need exclusive access to their model.
+ */
+#ifndef DESCENT_H
+#define DESCENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DSC_VERSION_MAJOR 0
+#define DSC_VERSION_MINOR 1
+#define DSC_VERSION_PATCH 0
+
+/* dsc_arena_size() is exact for an arena aligned to this many bytes; an arena that is not
+ * aligned needs up to DSC_ARENA_ALIGN - 1 extra bytes (dsc_create reports the shortfall). */
+#define DSC_ARENA_ALIGN 8u
+
+/* Polynomial degree limit (features x^0..x^degree are formed on the fly). */
+#define DSC_MAX_POLY_DEGREE 15u
+
+typedef enum dsc_status {
+    DSC_OK = 0,
+    DSC_ERR_INVALID_ARGUMENT = 1, /* null pointer, zero size, bad enum, bad config value      */
+    DSC_ERR_ARENA_TOO_SMALL = 2,  /* fewer bytes than dsc_arena_size() / dsc_load_arena_size() */
+    DSC_ERR_NONFINITE_INPUT = 3,  /* NaN or +-Inf in X, y or parameters handed in             */
+    DSC_ERR_LABEL_RANGE = 4,      /* logistic label outside [0, 1]                             */
+    DSC_ERR_DIVERGED = 5,         /* loss or parameters became non-finite during training      */
+    DSC_ERR_BAD_MODEL_BLOB = 6,   /* truncated, corrupted or hostile blob                      */
+    DSC_ERR_UNSUPPORTED = 7,      /* valid request this build or model cannot serve            */
+    DSC_ERR_BUFFER_TOO_SMALL = 8, /* output buffer (dsc_save, dsc_get_params) too small        */
+    DSC_ERR_SIZE_OVERFLOW = 9     /* n_samples * n_features bytes does not fit in size_t       */
+} dsc_status;
+
+typedef enum dsc_model_kind {
+    DSC_LINEAR = 1,     /* y = b + w.x, MSE                                              */
+    DSC_LOGISTIC = 2,   /* p = sigmoid(b + w.x), binary cross-entropy from the logit     */
+    DSC_POLYNOMIAL = 3, /* y = c0 + c1 x + ... + ck x^k (one input column), MSE          */
+    DSC_LEGENDRE3 = 4   /* y = a + b P3(c + d x), P3(t) = (5t^3 - 3t)/2, MSE             */
+} dsc_model_kind;
+
+typedef enum dsc_reduction {
+    DSC_REDUCTION_MEAN = 0, /* loss = mean over the rows of the batch (torch 'mean') */
+    DSC_REDUCTION_SUM = 1   /* loss = sum over the rows of the batch (torch 'sum')   */
+} dsc_reduction;
+
+typedef enum dsc_schedule {
+    DSC_LR_CONSTANT = 0,   /* lr_t = lr                                                     */
+    DSC_LR_INVSCALING = 1, /* lr_t = lr / t^power_t, t = optimizer step, counted from 1     */
+    DSC_LR_ADAPTIVE = 2    /* scikit-learn 'adaptive': lr /= 5 after n_iter_no_change epochs
+                              without improvement by tol; training stops once lr <= 1e-6   */
+} dsc_schedule;
+
+typedef enum dsc_backend {
+    DSC_BACKEND_AUTO = 0, /* best compiled-in path this CPU supports */
+    DSC_BACKEND_SCALAR = 1,
+    DSC_BACKEND_SSE2 = 2,
+    DSC_BACKEND_AVX2 = 3,
+    DSC_BACKEND_AVX512 = 4,
+    DSC_BACKEND_NEON = 5,
+    DSC_BACKEND_CUDA = 6
+} dsc_backend;
+
+typedef enum dsc_stop_reason {
+    DSC_STOP_NONE = 0,       /* fit did not run (validation failed)                       */
+    DSC_STOP_MAX_EPOCHS = 1, /* ran cfg.max_epochs epochs                                 */
+    DSC_STOP_TOLERANCE = 2,  /* n_iter_no_change epochs without improving by tol          */
+    DSC_STOP_CALLBACK = 3,   /* on_epoch returned non-zero                                */
+    DSC_STOP_LR_MIN = 4,     /* adaptive schedule: lr fell to 1e-6 or below               */
+    DSC_STOP_DIVERGED = 5    /* non-finite loss or parameters; last finite params kept    */
+} dsc_stop_reason;
+
+/* Called after every epoch with the epoch's training loss (see dsc_fit); return non-zero to
+ * stop training. `epoch` counts from 1 over the model's whole life (it continues across fits). */
+typedef int (*dsc_epoch_callback)(void *user, uint32_t epoch, float loss);
+
+/* Plain config struct. dsc_config_init() fills every field with its default; edit what you
+ * need. New fields are only ever appended; struct_size lets the library detect a caller
+ * compiled against a different layout. */
+typedef struct dsc_config {
+    uint32_t struct_size;  /* = sizeof(dsc_config), set by dsc_config_init                    */
+    uint32_t kind;         /* dsc_model_kind                                                  */
+    uint32_t n_features;   /* input columns; must be 1 for POLYNOMIAL and LEGENDRE3          */
+    uint32_t degree;       /* POLYNOMIAL only: highest power (default 3, max 15)              */
+    uint32_t reduction;    /* dsc_reduction (default MEAN)                                    */
+    uint32_t batch_size;   /* 0 = full-batch gradient descent (default); b = minibatch SGD    */
+    uint32_t shuffle;      /* minibatch only: 1 = new seeded permutation each epoch (default) */
+    uint32_t max_epochs;   /* default 100                                                     */
+    uint64_t seed;         /* shuffle seed (default 0)                                        */
+    float lr;              /* learning rate; 0 = automatic (default) — not for LEGENDRE3      */
+    float momentum;        /* torch.optim.SGD semantics (default 0)                           */
+    float dampening;       /* default 0                                                       */
+    float weight_decay;    /* coupled L2 added to the gradient, as torch (default 0)          */
+    uint32_t nesterov;     /* needs momentum > 0 and dampening == 0 (default 0)               */
+    uint32_t schedule;     /* dsc_schedule (default CONSTANT)                                 */
+    float power_t;         /* INVSCALING exponent (default 0.25)                              */
+    float tol;             /* improvement tolerance on the per-sample epoch loss; < 0 turns
+                              tolerance stopping off (default -1: run max_epochs)             */
+    uint32_t n_iter_no_change; /* patience for tol and for ADAPTIVE (default 5)               */
+    uint32_t backend;      /* dsc_backend (default AUTO)                                      */
+    dsc_epoch_callback on_epoch; /* optional, may be NULL                                     */
+    void *user;            /* passed to on_epoch                                              */
+} dsc_config;
+
+typedef struct dsc_fit_report {
+    uint32_t epochs_run;   /* epochs run by this call                                         */
+    uint32_t stop_reason;  /* dsc_stop_reason                                                 */
+    float final_loss;      /* full-data loss (cfg.reduction) at the parameters left in the model */
+    float lr;              /* learning rate in force at the end (after schedule / auto pick)  */
+    float lr_initial;      /* learning rate at the start of this fit (the auto pick, if lr = 0) */
+    uint64_t steps;        /* optimizer steps taken by this call                              */
+    const char *message;   /* static text: what stopped training or why the call failed      */
+} dsc_fit_report;
+
+typedef struct dsc_model dsc_model; /* opaque; lives inside the caller's arena */
+
+/* ---- configuration and memory ------------------------------------------------------------ */
+void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features);
+/* NULL if cfg is acceptable, otherwise a static message naming the offending field. */
+const char *dsc_check_config(const dsc_config *cfg);
+/* Exact bytes dsc_create needs for this config (an aligned arena); 0 if the config is invalid. */
+size_t dsc_arena_size(const dsc_config *cfg);
+dsc_status dsc_create(const dsc_config *cfg, void *arena, size_t arena_bytes, dsc_model **out);
+
+/* ---- training ------------------------------------------------------------------------------
+ * Trains for up to cfg.max_epochs epochs, continuing from the model's current parameters and
+ * optimizer state (momentum buffer, step count, schedule state, epoch counter for the shuffle),
+ * so two fits of 50 epochs equal one of 100, bit for bit. X is n_samples x n_features row-major.
+ * Before any update, X and y are checked (finite; logistic labels in [0,1]); on failure
+ * nothing is changed. report may be NULL. */
+dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_samples,
+                   dsc_fit_report *report);
+/* Loss (cfg.reduction) of the current parameters on (X, y), without training. */
+dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n_samples,
+                    float *loss);
+
+/* ---- prediction ----------------------------------------------------------------------------
+ * One value per row: the regression output, or for LOGISTIC the probability of class 1. */
+dsc_status dsc_predict(const dsc_model *m, const float *X, size_t n_samples, float *out);
+/* LOGISTIC only: the logit b + w.x (other kinds: same as dsc_predict). */
+dsc_status dsc_predict_logit(const dsc_model *m, const float *X, size_t n_samples, float *out);
+/* LOGISTIC only: 1.0f where the probability is >= 0.5, else 0.0f. */
+dsc_status dsc_predict_label(const dsc_model *m, const float *X, size_t n_samples, float *out);
+
+/* ---- parameters ----------------------------------------------------------------------------
+ * Layout: LINEAR/LOGISTIC = bias, w1..wd; POLYNOMIAL = c0..ck; LEGENDRE3 = a, b, c, d.
+ * A new model starts at all zeros. LEGENDRE3 has a zero gradient at all-zero parameters
+ * (b = 0 and d = 0 are a saddle), so set a non-zero start, e.g. a=0, b=-1, c=0, d=0.3.
+ * dsc_set_params also restarts the training state (momentum buffer, step and epoch counters,
+ * schedule state), as if the model had just been created with these parameters. */
+size_t dsc_param_count(const dsc_model *m);
+dsc_status dsc_get_params(const dsc_model *m, float *out, size_t count);
+dsc_status dsc_set_params(dsc_model *m, const float *in, size_t count);
+/* Zero the parameters and restart the training state. */
+dsc_status dsc_reset(dsc_model *m);
+/* A copy of the model's config (callbacks included). */
+dsc_status dsc_get_config(const dsc_model *m, dsc_config *out);
+
+/* ---- save / load ---------------------------------------------------------------------------
+ * Little-endian, versioned, CRC-32 protected. A full blob holds the config, parameters and the
+ * training state, so a loaded model resumes training exactly. A predictor blob holds only what
+ * prediction needs; a model loaded from it predicts but cannot be trained (DSC_ERR_UNSUPPORTED).
+ * Callbacks (on_epoch, user) are not saved: a loaded model has none; set them with
+ * dsc_set_callback. */
+size_t dsc_save_size(const dsc_model *m);           /* bytes dsc_save writes; 0 if m is NULL */
+size_t dsc_save_predictor_size(const dsc_model *m);
+dsc_status dsc_save(const dsc_model *m, void *buf, size_t cap, size_t *written);
+dsc_status dsc_save_predictor(const dsc_model *m, void *buf, size_t cap, size_t *written);
+/* Arena bytes dsc_load needs for this blob (validates the blob first). */
+dsc_status dsc_load_arena_size(const void *blob, size_t len, size_t *bytes);
+dsc_status dsc_load(const void *blob, size_t len, void *arena, size_t arena_bytes, dsc_model **out);
+dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *user);
+
+/* ---- introspection -------------------------------------------------------------------------- */
+const char *dsc_status_string(dsc_status s);
+const char *dsc_stop_reason_string(dsc_stop_reason r);
+/* Name of the kernel path the model runs on ("scalar", ...). */
+const char *dsc_backend_name(const dsc_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DESCENT_H */

@@ -1,0 +1,66 @@
+// Arena layout: one function computes the offsets, so dsc_arena_size and dsc_create can never
+// disagree about the bytes a model needs.
+#include <string.h>
+
+#include "model.hpp"
+
+namespace dsc {
+namespace {
+
+// Appends an array of `count` elements of `size` bytes aligned to `align`; false on overflow.
+bool take(uint64_t *cursor, uint64_t count, uint64_t size, uint64_t align, uint32_t *off) {
+    uint64_t start = (*cursor + align - 1) / align * align;
+    uint64_t end = start + count * size;  // count < 2^32 and size <= 8: no overflow
+    if (end > 0xFFFFFFFFull) return false;
+    *off = (uint32_t)start;
+    *cursor = end;
+    return true;
+}
+
+}  // namespace
+
+bool compute_layout(const dsc_config &cfg, bool predict_only, Layout *lay) {
+    memset(lay, 0, sizeof(*lay));
+    const uint64_t p = param_count(cfg);
+    uint64_t cur = sizeof(dsc_model);
+    bool ok = take(&cur, p, sizeof(float), alignof(float), &lay->params);
+    if (!predict_only) {
+        if (cfg.momentum != 0.0f) ok = ok && take(&cur, p, sizeof(float), 4, &lay->velocity);
+        ok = ok && take(&cur, p, sizeof(double), 8, &lay->grad);
+        // Multi-chunk passes: full batch (any n), and batches longer than one chunk.
+        if (cfg.batch_size == 0 || cfg.batch_size > kChunkRows)
+            ok = ok && take(&cur, p, sizeof(double), 8, &lay->chunk);
+        ok = ok && take(&cur, p, sizeof(float), 4, &lay->acc);
+        ok = ok && take(&cur, p, sizeof(float), 4, &lay->work);
+        if (cfg.batch_size > 0 && cfg.shuffle)
+            ok = ok && take(&cur, cfg.batch_size, sizeof(uint32_t), 4, &lay->idx);
+    }
+    // The whole model is a multiple of 8 bytes so models can be packed back to back.
+    cur = (cur + 7) / 8 * 8;
+    if (!ok || cur > 0xFFFFFFFFull) return false;
+    lay->total = (uint32_t)cur;
+    return true;
+}
+
+dsc_status place_model(const dsc_config &cfg, bool predict_only, void *arena, size_t bytes,
+                       dsc_model **out) {
+    Layout lay;
+    if (!compute_layout(cfg, predict_only, &lay)) return DSC_ERR_INVALID_ARGUMENT;
+    const uintptr_t addr = reinterpret_cast<uintptr_t>(arena);
+    const size_t pad = (size_t)((DSC_ARENA_ALIGN - addr % DSC_ARENA_ALIGN) % DSC_ARENA_ALIGN);
+    if (bytes < pad || bytes - pad < lay.total) return DSC_ERR_ARENA_TOO_SMALL;
+    unsigned char *base = static_cast<unsigned char *>(arena) + pad;
+    memset(base, 0, lay.total);
+    dsc_model *m = reinterpret_cast<dsc_model *>(base);
+    m->magic = kModelMagic;
+    m->flags = predict_only ? kFlagPredictOnly : 0u;
+    m->n_params = param_count(cfg);
+    m->cfg = cfg;
+    m->lay = lay;
+    m->k = kernels_for(cfg.backend);
+    reset_train_state(m);
+    *out = m;
+    return DSC_OK;
+}
+
+}  // namespace dsc

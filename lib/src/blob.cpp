@@ -1,0 +1,329 @@
+// Save/load. Format (all little-endian, whatever the host):
+//
+//   offset  field
+//   0       magic "DSCB"
+//   4       u16 format version (1), u16 flags (bit 0: full blob with config and training state)
+//   8       u32 total length in bytes, CRC included
+//   12      u32 kind, u32 n_features, u32 degree, u32 n_params
+//   28      full blob only — config: u32 reduction, batch_size, shuffle, max_epochs, nesterov,
+//           schedule, n_iter_no_change, backend; u64 seed; f32 lr, momentum, dampening,
+//           weight_decay, power_t, tol
+//           training state: u64 step; u32 epoch, has_buf, no_improve; f32 lr, best_loss
+//   ...     f32 params[n_params]
+//   ...     full blob with momentum != 0: f32 velocity[n_params]
+//   end-4   u32 CRC-32 (IEEE 802.3) of every byte before it
+//
+// The loader is a bounded reader: every read checks the remaining length, every count is
+// bounded before it is multiplied, every enum and value is validated by the same checks
+// dsc_create applies, and the CRC must match. Anything else is DSC_ERR_BAD_MODEL_BLOB.
+#include <string.h>
+
+#include "model.hpp"
+
+namespace dsc {
+namespace {
+
+constexpr uint8_t kMagic[4] = {'D', 'S', 'C', 'B'};
+constexpr uint16_t kVersion = 1;
+constexpr uint16_t kFlagFull = 1;
+constexpr size_t kHeaderBytes = 28;
+constexpr size_t kConfigBytes = 8 * 4 + 8 + 6 * 4;
+constexpr size_t kStateBytes = 8 + 3 * 4 + 2 * 4;
+
+struct Writer {
+    uint8_t *p;
+    void u8s(const uint8_t *s, size_t n) {
+        memcpy(p, s, n);
+        p += n;
+    }
+    void u16(uint16_t v) {
+        p[0] = (uint8_t)v;
+        p[1] = (uint8_t)(v >> 8);
+        p += 2;
+    }
+    void u32(uint32_t v) {
+        for (int i = 0; i < 4; ++i) p[i] = (uint8_t)(v >> (8 * i));
+        p += 4;
+    }
+    void u64(uint64_t v) {
+        u32((uint32_t)v);
+        u32((uint32_t)(v >> 32));
+    }
+    void f32(float v) {
+        uint32_t b;
+        memcpy(&b, &v, 4);
+        u32(b);
+    }
+};
+
+struct Reader {
+    const uint8_t *p;
+    size_t left;
+    bool ok = true;
+    bool need(size_t n) {
+        if (!ok || left < n) ok = false;
+        return ok;
+    }
+    uint16_t u16() {
+        if (!need(2)) return 0;
+        uint16_t v = (uint16_t)(p[0] | (p[1] << 8));
+        p += 2;
+        left -= 2;
+        return v;
+    }
+    uint32_t u32() {
+        if (!need(4)) return 0;
+        uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) v |= (uint32_t)p[i] << (8 * i);
+        p += 4;
+        left -= 4;
+        return v;
+    }
+    uint64_t u64() {
+        uint64_t lo = u32();
+        return lo | ((uint64_t)u32() << 32);
+    }
+    float f32() {
+        uint32_t b = u32();
+        float v;
+        memcpy(&v, &b, 4);
+        return v;
+    }
+};
+
+bool full(const dsc_model *m) { return !(m->flags & kFlagPredictOnly); }
+
+size_t blob_size(const dsc_model *m, bool full_form) {
+    size_t n = kHeaderBytes + (size_t)m->n_params * 4 + 4;
+    if (full_form) {
+        n += kConfigBytes + kStateBytes;
+        if (m->lay.velocity) n += (size_t)m->n_params * 4;
+    }
+    return n;
+}
+
+dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
+                      size_t *written) {
+    const size_t size = blob_size(m, full_form);
+    if (written) *written = 0;
+    if (cap < size) return DSC_ERR_BUFFER_TOO_SMALL;
+    const dsc_config &c = m->cfg;
+    Writer w{static_cast<uint8_t *>(buf)};
+    w.u8s(kMagic, 4);
+    w.u16(kVersion);
+    w.u16(full_form ? kFlagFull : 0);
+    w.u32((uint32_t)size);
+    w.u32(c.kind);
+    w.u32(c.n_features);
+    w.u32(c.degree);
+    w.u32(m->n_params);
+    if (full_form) {
+        w.u32(c.reduction);
+        w.u32(c.batch_size);
+        w.u32(c.shuffle);
+        w.u32(c.max_epochs);
+        w.u32(c.nesterov);
+        w.u32(c.schedule);
+        w.u32(c.n_iter_no_change);
+        w.u32(c.backend);
+        w.u64(c.seed);
+        w.f32(c.lr);
+        w.f32(c.momentum);
+        w.f32(c.dampening);
+        w.f32(c.weight_decay);
+        w.f32(c.power_t);
+        w.f32(c.tol);
+        w.u64(m->st.step);
+        w.u32(m->st.epoch);
+        w.u32(m->st.has_buf);
+        w.u32(m->st.no_improve);
+        w.f32(m->st.lr);
+        w.f32(m->st.best_loss);
+    }
+    const float *theta = params(m);
+    for (uint32_t j = 0; j < m->n_params; ++j) w.f32(theta[j]);
+    if (full_form && m->lay.velocity) {
+        const float *v = at<float>(m, m->lay.velocity);
+        for (uint32_t j = 0; j < m->n_params; ++j) w.f32(v[j]);
+    }
+    w.u32(crc32(buf, size - 4, 0));
+    if (written) *written = size;
+    return DSC_OK;
+}
+
+// Everything a blob says, validated; the float arrays stay in the blob until placement.
+struct Parsed {
+    dsc_config cfg;
+    TrainState st;
+    bool full;
+    const uint8_t *params;    // n_params little-endian f32
+    const uint8_t *velocity;  // n_params little-endian f32 or null
+    uint32_t n_params;
+};
+
+bool finite_f32_array(const uint8_t *p, uint32_t n) {
+    Reader r{p, (size_t)n * 4};
+    for (uint32_t j = 0; j < n; ++j) {
+        uint32_t b = r.u32();
+        if ((b & 0x7F800000u) == 0x7F800000u) return false;
+    }
+    return true;
+}
+
+dsc_status parse(const void *blob, size_t len, Parsed *out) {
+    if (!blob) return DSC_ERR_INVALID_ARGUMENT;
+    if (len < kHeaderBytes + 4) return DSC_ERR_BAD_MODEL_BLOB;
+    const uint8_t *b = static_cast<const uint8_t *>(blob);
+    if (memcmp(b, kMagic, 4) != 0) return DSC_ERR_BAD_MODEL_BLOB;
+    Reader r{b + 4, len - 4};
+    const uint16_t version = r.u16();
+    const uint16_t flags = r.u16();
+    const uint32_t total = r.u32();
+    if (version != kVersion || (flags & ~kFlagFull) != 0 || total != len) return DSC_ERR_BAD_MODEL_BLOB;
+    uint32_t stored_crc = (uint32_t)b[len - 4] | ((uint32_t)b[len - 3] << 8) |
+                          ((uint32_t)b[len - 2] << 16) | ((uint32_t)b[len - 1] << 24);
+    if (crc32(b, len - 4, 0) != stored_crc) return DSC_ERR_BAD_MODEL_BLOB;
+    r.left -= 4;  // the CRC is not part of the body
+
+    Parsed &p = *out;
+    p.full = (flags & kFlagFull) != 0;
+    dsc_config_init(&p.cfg, DSC_LINEAR, 1);
+    dsc_config &c = p.cfg;
+    c.kind = r.u32();
+    c.n_features = r.u32();
+    c.degree = r.u32();
+    p.n_params = r.u32();
+    if (p.full) {
+        c.reduction = r.u32();
+        c.batch_size = r.u32();
+        c.shuffle = r.u32();
+        c.max_epochs = r.u32();
+        c.nesterov = r.u32();
+        c.schedule = r.u32();
+        c.n_iter_no_change = r.u32();
+        c.backend = r.u32();
+        c.seed = r.u64();
+        c.lr = r.f32();
+        c.momentum = r.f32();
+        c.dampening = r.f32();
+        c.weight_decay = r.f32();
+        c.power_t = r.f32();
+        c.tol = r.f32();
+        p.st.step = r.u64();
+        p.st.epoch = r.u32();
+        p.st.has_buf = r.u32();
+        p.st.no_improve = r.u32();
+        p.st.lr = r.f32();
+        p.st.best_loss = r.f32();
+    }
+    if (!r.ok) return DSC_ERR_BAD_MODEL_BLOB;
+    // A saved backend may not exist on the loading machine: the blob stays portable, the
+    // model runs on the best path available here.
+    const uint32_t saved_backend = c.backend;
+    if (c.backend > DSC_BACKEND_CUDA) return DSC_ERR_BAD_MODEL_BLOB;
+    if (!kernels_for(c.backend)) c.backend = DSC_BACKEND_AUTO;
+    const char *msg;
+    dsc_status s = check_config(&c, &msg);
+    c.backend = saved_backend;
+    if (s != DSC_OK) return DSC_ERR_BAD_MODEL_BLOB;
+    if (p.n_params != param_count(c)) return DSC_ERR_BAD_MODEL_BLOB;
+    // Bound the arrays by the bytes left before multiplying anything.
+    const uint64_t arrays = (p.full && c.momentum != 0.0f) ? 2 : 1;
+    if ((uint64_t)r.left != arrays * 4 * (uint64_t)p.n_params) return DSC_ERR_BAD_MODEL_BLOB;
+    p.params = r.p;
+    p.velocity = arrays == 2 ? r.p + (size_t)p.n_params * 4 : nullptr;
+    if (!finite_f32_array(p.params, p.n_params)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (p.velocity && !finite_f32_array(p.velocity, p.n_params)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (p.full) {
+        const TrainState &st = p.st;
+        if (st.has_buf > 1 || (st.has_buf && !p.velocity)) return DSC_ERR_BAD_MODEL_BLOB;
+        if (!(st.lr >= 0.0f) || st.lr > 3.4e38f) return DSC_ERR_BAD_MODEL_BLOB;
+        if (c.lr != 0.0f && st.lr == 0.0f) return DSC_ERR_BAD_MODEL_BLOB;
+        if (!(st.best_loss >= 0.0f)) return DSC_ERR_BAD_MODEL_BLOB;  // NaN or negative
+        if (st.no_improve > c.n_iter_no_change) return DSC_ERR_BAD_MODEL_BLOB;
+    }
+    return DSC_OK;
+}
+
+void load_f32s(const uint8_t *src, uint32_t n, float *dst) {
+    Reader r{src, (size_t)n * 4};
+    for (uint32_t j = 0; j < n; ++j) dst[j] = r.f32();
+}
+
+}  // namespace
+
+uint32_t crc32(const void *data, size_t len, uint32_t crc) {
+    // Nibble-table CRC-32 (reflected 0xEDB88320): 64 bytes of table, small enough for MCUs.
+    static const uint32_t kTable[16] = {
+        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
+        0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
+    const uint8_t *p = static_cast<const uint8_t *>(data);
+    crc = ~crc;
+    for (size_t i = 0; i < len; ++i) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ kTable[crc & 15u];
+        crc = (crc >> 4) ^ kTable[crc & 15u];
+    }
+    return ~crc;
+}
+
+}  // namespace dsc
+
+using namespace dsc;
+
+extern "C" {
+
+size_t dsc_save_size(const dsc_model *m) {
+    if (!m || m->magic != kModelMagic) return 0;
+    return blob_size(m, full(m));
+}
+
+size_t dsc_save_predictor_size(const dsc_model *m) {
+    if (!m || m->magic != kModelMagic) return 0;
+    return blob_size(m, false);
+}
+
+dsc_status dsc_save(const dsc_model *m, void *buf, size_t cap, size_t *written) {
+    if (!m || m->magic != kModelMagic || !buf) return DSC_ERR_INVALID_ARGUMENT;
+    return write_blob(m, full(m), buf, cap, written);
+}
+
+dsc_status dsc_save_predictor(const dsc_model *m, void *buf, size_t cap, size_t *written) {
+    if (!m || m->magic != kModelMagic || !buf) return DSC_ERR_INVALID_ARGUMENT;
+    return write_blob(m, false, buf, cap, written);
+}
+
+dsc_status dsc_load_arena_size(const void *blob, size_t len, size_t *bytes) {
+    if (!bytes) return DSC_ERR_INVALID_ARGUMENT;
+    Parsed p;
+    dsc_status s = parse(blob, len, &p);
+    if (s != DSC_OK) return s;
+    Layout lay;
+    if (!compute_layout(p.cfg, !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
+    *bytes = lay.total;
+    return DSC_OK;
+}
+
+dsc_status dsc_load(const void *blob, size_t len, void *arena, size_t arena_bytes,
+                    dsc_model **out) {
+    if (!out || !arena) return DSC_ERR_INVALID_ARGUMENT;
+    Parsed p;
+    dsc_status s = parse(blob, len, &p);
+    if (s != DSC_OK) return s;
+    dsc_config cfg = p.cfg;
+    if (!kernels_for(cfg.backend)) cfg.backend = DSC_BACKEND_AUTO;
+    dsc_model *m;
+    s = place_model(cfg, !p.full, arena, arena_bytes, &m);
+    if (s != DSC_OK) return s;
+    m->cfg.backend = p.cfg.backend;  // keep what the blob says, so it saves back unchanged
+    load_f32s(p.params, p.n_params, params(m));
+    if (p.full) {
+        m->st = p.st;
+        if (p.velocity) load_f32s(p.velocity, p.n_params, at<float>(m, m->lay.velocity));
+    }
+    *out = m;
+    return DSC_OK;
+}
+
+}  // extern "C"

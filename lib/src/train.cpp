@@ -1,0 +1,248 @@
+// The epoch loop: batches (seeded permutation or in order), the fused kernel pass, the
+// optimizer step, the divergence guard and the stopping rules.
+#include <math.h>
+#include <string.h>
+
+#include "model.hpp"
+
+namespace dsc {
+namespace {
+
+LossGradFn lossgrad_fn(const dsc_model *m) {
+    switch (m->cfg.kind) {
+        case DSC_LINEAR: return m->k->linear_mse;
+        case DSC_LOGISTIC: return m->k->linear_bce;
+        case DSC_POLYNOMIAL: return m->k->poly_mse;
+        default: return m->k->legendre3_mse;
+    }
+}
+
+LossFn loss_fn(const dsc_model *m) {
+    switch (m->cfg.kind) {
+        case DSC_LINEAR: return m->k->linear_mse_loss;
+        case DSC_LOGISTIC: return m->k->linear_bce_loss;
+        case DSC_POLYNOMIAL: return m->k->poly_mse_loss;
+        default: return m->k->legendre3_mse_loss;
+    }
+}
+
+RowSet sub_rows(const RowSet &rs, size_t first, size_t count) {
+    RowSet s = rs;
+    s.count = count;
+    if (rs.idx) s.idx = rs.idx + first;
+    else s.begin = rs.begin + first;
+    return s;
+}
+
+// Loss and gradient summed over a row set. Sets of more than one chunk fold the chunk sums in
+// chunk order, so the result is the same however the chunks are scheduled.
+void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
+    const LossGradFn fn = lossgrad_fn(m);
+    const float *theta = params(m);
+    float *acc = at<float>(m, m->lay.acc);
+    if (rs.count <= kChunkRows) {
+        fn(rs, theta, m->cfg.degree, acc, grad, loss);
+        return;
+    }
+    double *chunk = at<double>(m, m->lay.chunk);
+    fn(sub_rows(rs, 0, kChunkRows), theta, m->cfg.degree, acc, grad, loss);
+    for (size_t first = kChunkRows; first < rs.count; first += kChunkRows) {
+        const size_t cnt = rs.count - first < kChunkRows ? rs.count - first : kChunkRows;
+        double cl;
+        fn(sub_rows(rs, first, cnt), theta, m->cfg.degree, acc, chunk, &cl);
+        for (uint32_t j = 0; j < m->n_params; ++j) grad[j] += chunk[j];
+        *loss += cl;
+    }
+}
+
+// Gram product sum_rows phi (phi . v) over all rows, and the largest |phi|^2. Without
+// `product` only max_sq is wanted (no chunk buffer needed: each chunk overwrites `out`).
+void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, double *out,
+               double *max_sq) {
+    const GramFn fn = m->cfg.kind == DSC_POLYNOMIAL ? m->k->poly_gram : m->k->linear_gram;
+    float *acc = at<float>(m, m->lay.acc);
+    double *chunk = at<double>(m, m->lay.chunk);
+    *max_sq = 0.0;
+    for (size_t first = 0; first < rs.count; first += kChunkRows) {
+        const size_t cnt = rs.count - first < kChunkRows ? rs.count - first : kChunkRows;
+        double mx;
+        if (first == 0 || !product) {
+            fn(sub_rows(rs, first, cnt), v, m->cfg.degree, acc, out, &mx);
+        } else {
+            fn(sub_rows(rs, first, cnt), v, m->cfg.degree, acc, chunk, &mx);
+            for (uint32_t j = 0; j < m->n_params; ++j) out[j] += chunk[j];
+        }
+        if (mx > *max_sq) *max_sq = mx;
+    }
+}
+
+// Automatic step size 1/L, L an estimate of the gradient's Lipschitz constant:
+//   L = c * lambda_max(Phi^T Phi) / n   (full batch, mean; drop /n for sum)
+//   L = c * max_i |phi_i|^2 (* b for sum)  (minibatch: bounds every batch's curvature)
+// plus weight_decay, with c = 2 for MSE and 1/4 for BCE (sigmoid' <= 1/4). lambda_max comes
+// from power iteration; |A v| for a unit v never exceeds lambda_max, and full-batch training in
+// automatic mode halves the rate if the loss ever rises, which only a step above 2/L can cause.
+float auto_lr(dsc_model *m, const RowSet &all) {
+    const uint32_t p = m->n_params;
+    const dsc_config &c = m->cfg;
+    float *v = at<float>(m, m->lay.work);
+    double *w = at<double>(m, m->lay.grad);
+    const double curv = c.kind == DSC_LOGISTIC ? 0.25 : 2.0;
+    const double n = (double)all.count;
+    double L;
+    if (c.batch_size == 0) {
+        double norm = 0.0;
+        for (uint32_t j = 0; j < p; ++j) {
+            v[j] = 1.0f + 0.5f * (float)j / (float)p;
+            norm += (double)v[j] * v[j];
+        }
+        for (uint32_t j = 0; j < p; ++j) v[j] = (float)(v[j] / sqrt(norm));
+        double lam = 0.0, prev = 0.0, max_sq;
+        for (int it = 0; it < 50; ++it) {
+            gram_pass(m, all, v, true, w, &max_sq);
+            double wn = 0.0;
+            for (uint32_t j = 0; j < p; ++j) wn += w[j] * w[j];
+            wn = sqrt(wn);
+            if (!(wn > 0.0) || !isfinite(wn)) break;
+            for (uint32_t j = 0; j < p; ++j) v[j] = (float)(w[j] / wn);
+            if (wn > lam) lam = wn;
+            if (it >= 4 && fabs(wn - prev) <= 1e-4 * wn) break;
+            prev = wn;
+        }
+        L = curv * lam * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 / n : 1.0);
+    } else {
+        double max_sq;
+        for (uint32_t j = 0; j < p; ++j) v[j] = 0.0f;
+        gram_pass(m, all, v, false, w, &max_sq);
+        const double b = c.batch_size < all.count ? (double)c.batch_size : n;
+        L = curv * max_sq * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 : b);
+    }
+    L += (double)c.weight_decay;
+    if (!(L > 0.0) || !isfinite(L)) return 1.0f;
+    float lr = (float)(1.0 / L);
+    return lr > 0.0f ? lr : 1e-38f;
+}
+
+// One optimizer step from the gradient in m's grad buffer. False if it would leave the
+// parameters non-finite (they are then left as they were).
+bool step(dsc_model *m, size_t rows, float *lr_used) {
+    StepInput in;
+    in.grad = at<double>(m, m->lay.grad);
+    in.scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)rows : 1.0;
+    in.lr = scheduled_lr(m->cfg, m->st.lr, m->st.step + 1);
+    *lr_used = in.lr;
+    float *cand = at<float>(m, m->lay.work);
+    if (!sgd_step(m, in, cand)) return false;
+    memcpy(params(m), cand, m->n_params * sizeof(float));
+    m->st.step += 1;
+    return true;
+}
+
+void finish(dsc_model *m, dsc_fit_report *rep, dsc_stop_reason why, const char *msg,
+            const RowSet &all) {
+    rep->stop_reason = why;
+    rep->message = msg;
+    rep->final_loss = (float)full_loss(m, all.X, all.y, all.count);
+}
+
+}  // namespace
+
+double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
+    RowSet rs = {X, y, nullptr, 0, n, m->cfg.n_features};
+    const LossFn fn = loss_fn(m);
+    double loss = 0.0;
+    for (size_t first = 0; first < n; first += kChunkRows) {
+        const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
+        loss += fn(sub_rows(rs, first, cnt), params(m), m->cfg.degree);
+    }
+    return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / (double)n : loss;
+}
+
+dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep) {
+    const dsc_config &c = m->cfg;
+    const RowSet all = {X, y, nullptr, 0, n, c.n_features};
+    double *grad = at<double>(m, m->lay.grad);
+    const bool automatic = c.lr == 0.0f;
+    if (m->st.lr == 0.0f) m->st.lr = auto_lr(m, all);
+    rep->lr_initial = m->st.lr;
+    float lr_used = m->st.lr;
+    double prev_loss = HUGE_VAL;
+    const double per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / (double)n;
+    const uint64_t steps_before = m->st.step;
+
+    for (uint32_t e = 0; e < c.max_epochs; ++e) {
+        double epoch_loss = 0.0;
+        bool diverged = false;
+        if (c.batch_size == 0) {
+            lossgrad_pass(m, all, grad, &epoch_loss);
+            diverged = !isfinite(epoch_loss) || !step(m, n, &lr_used);
+            if (c.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
+        } else {
+            Permutation perm;
+            uint32_t *idx = at<uint32_t>(m, m->lay.idx);
+            if (idx) permutation_init(&perm, n, c.seed, m->st.epoch);
+            for (size_t first = 0; first < n && !diverged; first += c.batch_size) {
+                const size_t cnt = n - first < c.batch_size ? n - first : c.batch_size;
+                RowSet rs = sub_rows(all, first, cnt);
+                if (idx) {
+                    for (size_t i = 0; i < cnt; ++i)
+                        idx[i] = (uint32_t)permutation_apply(perm, first + i);
+                    rs.idx = idx;
+                }
+                double bl;
+                lossgrad_pass(m, rs, grad, &bl);
+                epoch_loss += bl;
+                diverged = !isfinite(bl) || !step(m, cnt, &lr_used);
+            }
+            if (c.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
+        }
+        m->st.epoch += 1;
+        rep->epochs_run += 1;
+        rep->lr = lr_used;
+        rep->steps = m->st.step - steps_before;
+        if (diverged || !isfinite(epoch_loss)) {
+            // The momentum buffer may hold the failed step's values: start it afresh.
+            m->st.has_buf = 0;
+            finish(m, rep, DSC_STOP_DIVERGED,
+                   "training diverged (non-finite loss or parameters); the last finite "
+                   "parameters were kept — lower the learning rate",
+                   all);
+            return DSC_ERR_DIVERGED;
+        }
+        if (c.on_epoch && c.on_epoch(c.user, m->st.epoch, (float)epoch_loss)) {
+            finish(m, rep, DSC_STOP_CALLBACK, "stopped by the on_epoch callback", all);
+            return DSC_OK;
+        }
+        // Automatic rate safeguard: with momentum 0 and the full batch, a rise in the loss
+        // means the step exceeded 2/L.
+        if (automatic && c.batch_size == 0 && c.momentum == 0.0f &&
+            epoch_loss > prev_loss * (1.0 + 1e-6))
+            m->st.lr *= 0.5f;
+        prev_loss = epoch_loss;
+        if (c.tol >= 0.0f) {
+            const double ps = epoch_loss * per_sample;
+            if (ps > (double)m->st.best_loss - (double)c.tol) m->st.no_improve += 1;
+            else m->st.no_improve = 0;
+            if (ps < (double)m->st.best_loss) m->st.best_loss = (float)ps;
+            if (m->st.no_improve >= c.n_iter_no_change) {
+                if (c.schedule != DSC_LR_ADAPTIVE) {
+                    finish(m, rep, DSC_STOP_TOLERANCE,
+                           "loss stopped improving by tol for n_iter_no_change epochs", all);
+                    return DSC_OK;
+                }
+                if (m->st.lr > 1e-6f) {
+                    m->st.lr /= 5.0f;
+                    m->st.no_improve = 0;
+                } else {
+                    finish(m, rep, DSC_STOP_LR_MIN,
+                           "adaptive schedule: learning rate fell to 1e-6", all);
+                    return DSC_OK;
+                }
+            }
+        }
+    }
+    finish(m, rep, DSC_STOP_MAX_EPOCHS, "reached max_epochs", all);
+    return DSC_OK;
+}
+
+}  // namespace dsc

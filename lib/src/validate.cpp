@@ -1,0 +1,113 @@
+// Every argument is checked here, once, before anything is written; the hot loop then runs
+// without checks. Each rejection names the field at fault.
+#include <string.h>
+
+#include "model.hpp"
+
+namespace dsc {
+namespace {
+
+inline bool finite(float v) {
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return (bits & 0x7F800000u) != 0x7F800000u;
+}
+
+dsc_status bad(const char **msg, const char *text) {
+    if (msg) *msg = text;
+    return DSC_ERR_INVALID_ARGUMENT;
+}
+
+}  // namespace
+
+bool all_finite(const float *v, size_t n) {
+    // Branch-free accumulation so the scan vectorizes; the exponent field is all ones only
+    // for NaN and +-Inf.
+    uint32_t any = 0;
+    for (size_t i = 0; i < n; ++i) {
+        uint32_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        any |= (uint32_t)((bits & 0x7F800000u) == 0x7F800000u);
+    }
+    return any == 0;
+}
+
+dsc_status check_config(const dsc_config *cfg, const char **msg) {
+    if (msg) *msg = nullptr;
+    if (!cfg) return bad(msg, "config is NULL");
+    if (cfg->struct_size != sizeof(dsc_config))
+        return bad(msg, "config.struct_size does not match this library's dsc_config "
+                        "(call dsc_config_init; rebuild against this descent.h)");
+    if (cfg->kind < DSC_LINEAR || cfg->kind > DSC_LEGENDRE3)
+        return bad(msg, "config.kind is not a dsc_model_kind");
+    if (cfg->n_features == 0) return bad(msg, "config.n_features is 0");
+    if (cfg->n_features > kMaxFeatures) return bad(msg, "config.n_features exceeds 2^24");
+    if (!is_linear_kind(cfg->kind) && cfg->n_features != 1)
+        return bad(msg, "polynomial and legendre3 models take exactly one input column "
+                        "(config.n_features must be 1)");
+    if (cfg->kind == DSC_POLYNOMIAL && cfg->degree > DSC_MAX_POLY_DEGREE)
+        return bad(msg, "config.degree exceeds DSC_MAX_POLY_DEGREE (15)");
+    if (cfg->reduction > DSC_REDUCTION_SUM) return bad(msg, "config.reduction is not a dsc_reduction");
+    if (cfg->shuffle > 1) return bad(msg, "config.shuffle must be 0 or 1");
+    if (cfg->nesterov > 1) return bad(msg, "config.nesterov must be 0 or 1");
+    if (cfg->max_epochs == 0) return bad(msg, "config.max_epochs is 0");
+    if (!finite(cfg->lr) || cfg->lr < 0.0f) return bad(msg, "config.lr must be finite and >= 0");
+    if (!finite(cfg->momentum) || cfg->momentum < 0.0f || cfg->momentum >= 1.0f)
+        return bad(msg, "config.momentum must be in [0, 1)");
+    if (!finite(cfg->dampening) || cfg->dampening < 0.0f || cfg->dampening > 1.0f)
+        return bad(msg, "config.dampening must be in [0, 1]");
+    if (!finite(cfg->weight_decay) || cfg->weight_decay < 0.0f)
+        return bad(msg, "config.weight_decay must be finite and >= 0");
+    if (cfg->nesterov && (cfg->momentum <= 0.0f || cfg->dampening != 0.0f))
+        return bad(msg, "Nesterov momentum requires momentum > 0 and dampening == 0");
+    if (cfg->schedule > DSC_LR_ADAPTIVE) return bad(msg, "config.schedule is not a dsc_schedule");
+    if (!finite(cfg->power_t) || cfg->power_t < 0.0f)
+        return bad(msg, "config.power_t must be finite and >= 0");
+    if (cfg->tol != cfg->tol || (finite(cfg->tol) == false && cfg->tol > 0.0f))
+        return bad(msg, "config.tol must be a number (negative turns it off)");
+    if (cfg->tol >= 0.0f && cfg->n_iter_no_change == 0)
+        return bad(msg, "config.n_iter_no_change must be >= 1 when tol >= 0");
+    if (cfg->schedule == DSC_LR_ADAPTIVE && cfg->tol < 0.0f)
+        return bad(msg, "the adaptive schedule needs config.tol >= 0 to detect stalls");
+    if (cfg->backend > DSC_BACKEND_CUDA) return bad(msg, "config.backend is not a dsc_backend");
+    if (cfg->kind == DSC_LEGENDRE3 && cfg->lr == 0.0f) {
+        if (msg) *msg = "automatic learning rate (lr = 0) is not available for LEGENDRE3, "
+                        "whose loss is not convex: set config.lr";
+        return DSC_ERR_UNSUPPORTED;
+    }
+    if (!kernels_for(cfg->backend)) {
+        if (msg) *msg = "config.backend is not compiled into this build or not supported by this CPU";
+        return DSC_ERR_UNSUPPORTED;
+    }
+    return DSC_OK;
+}
+
+dsc_status check_data(const dsc_config &cfg, const float *X, const float *y, size_t n,
+                      const char **msg) {
+    if (!X || !y) return bad(msg, "X or y is NULL");
+    if (n == 0) return bad(msg, "n_samples is 0");
+    const size_t cols = cfg.n_features;
+    if (n > SIZE_MAX / sizeof(float) / cols) {
+        if (msg) *msg = "n_samples * n_features * sizeof(float) overflows size_t";
+        return DSC_ERR_SIZE_OVERFLOW;
+    }
+    if (cfg.batch_size > 0 && cfg.shuffle && n > 0xFFFFFFFFull) {
+        if (msg) *msg = "shuffled minibatches support at most 2^32 - 1 rows";
+        return DSC_ERR_UNSUPPORTED;
+    }
+    if (!all_finite(X, n * cols) || !all_finite(y, n)) {
+        if (msg) *msg = "X or y holds NaN or Inf";
+        return DSC_ERR_NONFINITE_INPUT;
+    }
+    if (cfg.kind == DSC_LOGISTIC) {
+        uint32_t out = 0;
+        for (size_t i = 0; i < n; ++i) out |= (uint32_t)(y[i] < 0.0f || y[i] > 1.0f);
+        if (out) {
+            if (msg) *msg = "logistic labels must lie in [0, 1]";
+            return DSC_ERR_LABEL_RANGE;
+        }
+    }
+    return DSC_OK;
+}
+
+}  // namespace dsc

@@ -1,0 +1,23 @@
+# Fails if libdescent.a references an allocator, the exception runtime or iostreams.
+execute_process(COMMAND ${NM} -u -C ${LIB} OUTPUT_VARIABLE undefined RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm failed on ${LIB}")
+endif()
+set(forbidden malloc calloc realloc free aligned_alloc posix_memalign "operator new"
+    "operator delete" __cxa_allocate_exception __cxa_throw __gxx_personality_v0
+    _Unwind_Resume "std::ios_base" "std::cout" "std::cerr" __cxa_guard_acquire)
+set(bad "")
+string(REPLACE "\n" ";" lines "${undefined}")
+foreach(line IN LISTS lines)
+  string(STRIP "${line}" sym)
+  string(REGEX REPLACE "^U " "" sym "${sym}")
+  foreach(f IN LISTS forbidden)
+    if(sym STREQUAL f OR sym MATCHES "^${f}\\(" OR sym MATCHES "^${f}$")
+      list(APPEND bad "${sym}")
+    endif()
+  endforeach()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "libdescent.a references forbidden symbols: ${bad}")
+endif()
+message(STATUS "libdescent.a undefined symbols are clean:\n${undefined}")
