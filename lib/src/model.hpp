@@ -84,6 +84,8 @@ dsc_status place_model(const dsc_config &cfg, bool predict_only, void *arena, si
 
 // train.cpp
 dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep);
+// Loss and gradient of the current params, summed over a row set (chunk sums folded in order).
+void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss);
 // Loss of the current params on all rows, reduced per cfg.reduction.
 double full_loss(const dsc_model *m, const float *X, const float *y, size_t n);
 

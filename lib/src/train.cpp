@@ -34,27 +34,6 @@ RowSet sub_rows(const RowSet &rs, size_t first, size_t count) {
     return s;
 }
 
-// Loss and gradient summed over a row set. Sets of more than one chunk fold the chunk sums in
-// chunk order, so the result is the same however the chunks are scheduled.
-void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
-    const LossGradFn fn = lossgrad_fn(m);
-    const float *theta = params(m);
-    float *acc = at<float>(m, m->lay.acc);
-    if (rs.count <= kChunkRows) {
-        fn(rs, theta, m->cfg.degree, acc, grad, loss);
-        return;
-    }
-    double *chunk = at<double>(m, m->lay.chunk);
-    fn(sub_rows(rs, 0, kChunkRows), theta, m->cfg.degree, acc, grad, loss);
-    for (size_t first = kChunkRows; first < rs.count; first += kChunkRows) {
-        const size_t cnt = rs.count - first < kChunkRows ? rs.count - first : kChunkRows;
-        double cl;
-        fn(sub_rows(rs, first, cnt), theta, m->cfg.degree, acc, chunk, &cl);
-        for (uint32_t j = 0; j < m->n_params; ++j) grad[j] += chunk[j];
-        *loss += cl;
-    }
-}
-
 // Gram product sum_rows phi (phi . v) over all rows, and the largest |phi|^2. Without
 // `product` only max_sq is wanted (no chunk buffer needed: each chunk overwrites `out`).
 void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, double *out,
@@ -146,6 +125,27 @@ void finish(dsc_model *m, dsc_fit_report *rep, dsc_stop_reason why, const char *
 }
 
 }  // namespace
+
+// Loss and gradient summed over a row set. Sets of more than one chunk fold the chunk sums in
+// chunk order, so the result is the same however the chunks are scheduled.
+void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
+    const LossGradFn fn = lossgrad_fn(m);
+    const float *theta = params(m);
+    float *acc = at<float>(m, m->lay.acc);
+    if (rs.count <= kChunkRows) {
+        fn(rs, theta, m->cfg.degree, acc, grad, loss);
+        return;
+    }
+    double *chunk = at<double>(m, m->lay.chunk);
+    fn(sub_rows(rs, 0, kChunkRows), theta, m->cfg.degree, acc, grad, loss);
+    for (size_t first = kChunkRows; first < rs.count; first += kChunkRows) {
+        const size_t cnt = rs.count - first < kChunkRows ? rs.count - first : kChunkRows;
+        double cl;
+        fn(sub_rows(rs, first, cnt), theta, m->cfg.degree, acc, chunk, &cl);
+        for (uint32_t j = 0; j < m->n_params; ++j) grad[j] += chunk[j];
+        *loss += cl;
+    }
+}
 
 double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
     RowSet rs = {X, y, nullptr, 0, n, m->cfg.n_features};
