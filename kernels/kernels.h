@@ -12,6 +12,7 @@
 namespace dsc {
 
 constexpr size_t kBlockRows = 256;
+constexpr uint32_t kMaxPolyDegree = 15;  // = DSC_MAX_POLY_DEGREE
 
 // Rows a pass visits: row r of the set is X[(idx ? idx[r] : begin + r) * cols ...].
 struct RowSet {
@@ -44,18 +45,33 @@ typedef void (*PredictFn)(const float *X, size_t count, uint32_t cols, const flo
 typedef void (*GramFn)(const RowSet &rs, const float *v, uint32_t degree, float *acc,
                        double *out, double *max_sq);
 
+// Elementwise math the BCE passes use, exposed so tests can measure its accuracy:
+// e^x for x <= 0, and log(1 + t) for t in [0, 1].
+typedef void (*MathFn)(const float *in, float *out, size_t n);
+
 struct KernelTable {
     const char *name;
     LossGradFn linear_mse, linear_bce, poly_mse, legendre3_mse;
     LossFn linear_mse_loss, linear_bce_loss, poly_mse_loss, legendre3_mse_loss;
     PredictFn linear_predict, poly_predict, legendre3_predict;
     GramFn linear_gram, poly_gram;
+    MathFn exp_neg, log1p_unit;
 };
 
 extern const KernelTable kScalarKernels;
+#if defined(__x86_64__) || defined(_M_X64)
+extern const KernelTable kSse2Kernels, kAvx2Kernels, kAvx512Kernels;
+#endif
+#if defined(__aarch64__)
+extern const KernelTable kNeonKernels;
+#endif
 
 // Returns the table for a dsc_backend value, or null if it is not compiled in or this CPU
-// cannot run it. DSC_BACKEND_AUTO picks the best available.
+// cannot run it. DSC_BACKEND_AUTO picks the best available (or the DESCENT_BACKEND override).
 const KernelTable *kernels_for(uint32_t backend);
+// The concrete backend AUTO stands for here (explicit values are returned unchanged).
+uint32_t resolve_backend(uint32_t backend);
+// "scalar", "avx2", ... to a dsc_backend value; 0xFFFFFFFF for an unknown name.
+uint32_t backend_from_name(const char *name);
 
 }  // namespace dsc

@@ -22,11 +22,6 @@ inline float bce_from_logit(float z, float y) {
     return pos + log1pf(expf(-az)) - y * z;
 }
 
-inline float sigmoid(float z) {
-    if (z >= 0.0f) return 1.0f / (1.0f + expf(-z));
-    float e = expf(z);
-    return e / (1.0f + e);
-}
 
 inline float linear_out(const float *x, uint32_t cols, const float *theta) {
     float s = theta[0];
@@ -72,8 +67,12 @@ inline float mse_term(float pred, float y, float *g) {
     return r * r;
 }
 
+// d/dz = sigmoid(z) - y, formed as (1 - y) - q or q - y with q = e^-|z| / (1 + e^-|z|), so a
+// confident, correct prediction keeps a gradient with full relative accuracy.
 inline float bce_term(float z, float y, float *g) {
-    *g = sigmoid(z) - y;
+    const float t = expf(z < 0.0f ? z : -z);
+    const float q = t / (1.0f + t);
+    *g = z >= 0.0f ? (1.0f - y) - q : q - y;
     return bce_from_logit(z, y);
 }
 
@@ -264,6 +263,14 @@ void poly_gram(const RowSet &rs, const float *v, uint32_t degree, float *acc, do
     *max_sq = (double)mx;
 }
 
+void exp_neg_array(const float *in, float *out, size_t n) {
+    for (size_t i = 0; i < n; ++i) out[i] = expf(in[i]);
+}
+
+void log1p_array(const float *in, float *out, size_t n) {
+    for (size_t i = 0; i < n; ++i) out[i] = log1pf(in[i]);
+}
+
 }  // namespace
 
 extern const KernelTable kScalarKernels = {
@@ -272,6 +279,7 @@ extern const KernelTable kScalarKernels = {
     linear_mse_loss, linear_bce_loss, poly_mse_loss, legendre3_mse_loss,
     linear_predict, poly_predict, legendre3_predict,
     linear_gram, poly_gram,
+    exp_neg_array, log1p_array,
 };
 
 }  // namespace dsc

@@ -196,8 +196,10 @@ dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *use
 /* ---- introspection -------------------------------------------------------------------------- */
 const char *dsc_status_string(dsc_status s);
 const char *dsc_stop_reason_string(dsc_stop_reason r);
-/* Name of the kernel path the model runs on ("scalar", ...). */
+/* Name of the kernel path the model runs on: "scalar", "sse2", "avx2", "avx512" or "neon". */
 const char *dsc_backend_name(const dsc_model *m);
+/* 1 if this build has the backend and this CPU can run it, else 0. AUTO: the best such path. */
+int dsc_backend_available(dsc_backend backend);
 
 #ifdef __cplusplus
 }

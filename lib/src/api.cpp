@@ -82,7 +82,7 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
         return DSC_ERR_UNSUPPORTED;
     }
     const char *msg = nullptr;
-    dsc_status s = check_data(m->cfg, X, y, n_samples, &msg);
+    dsc_status s = check_data(m->cfg, X, y, n_samples, true, &msg);
     if (s != DSC_OK) {
         rep->message = msg;
         return s;
@@ -93,7 +93,7 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
 dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n_samples,
                     float *loss) {
     if (!valid(m) || !loss) return DSC_ERR_INVALID_ARGUMENT;
-    dsc_status s = check_data(m->cfg, X, y, n_samples, nullptr);
+    dsc_status s = check_data(m->cfg, X, y, n_samples, false, nullptr);
     if (s != DSC_OK) return s;
     *loss = (float)full_loss(m, X, y, n_samples);
     return DSC_OK;

@@ -219,13 +219,14 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     if (!r.ok) return DSC_ERR_BAD_MODEL_BLOB;
     // A saved backend may not exist on the loading machine: the blob stays portable, the
     // model runs on the best path available here.
-    const uint32_t saved_backend = c.backend;
     if (c.backend > DSC_BACKEND_CUDA) return DSC_ERR_BAD_MODEL_BLOB;
-    if (!kernels_for(c.backend)) c.backend = DSC_BACKEND_AUTO;
-    const char *msg;
-    dsc_status s = check_config(&c, &msg);
-    c.backend = saved_backend;
-    if (s != DSC_OK) return DSC_ERR_BAD_MODEL_BLOB;
+    dsc_config probe = c;
+    if (!kernels_for(probe.backend)) probe.backend = DSC_BACKEND_AUTO;
+    // A predictor carries no optimizer settings: validate its shape with a trainable rate.
+    if (!p.full) probe.lr = 1.0f;
+    if (check_config(&probe, nullptr) != DSC_OK) return DSC_ERR_BAD_MODEL_BLOB;
+    Layout lay;
+    if (!compute_layout(c, !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.n_params != param_count(c)) return DSC_ERR_BAD_MODEL_BLOB;
     // Bound the arrays by the bytes left before multiplying anything.
     const uint64_t arrays = (p.full && c.momentum != 0.0f) ? 2 : 1;

@@ -72,8 +72,9 @@ void reset_train_state(dsc_model *m);
 
 // validate.cpp
 dsc_status check_config(const dsc_config *cfg, const char **msg);
+// training: also the limits of the training loop (shuffled row indices are 32-bit).
 dsc_status check_data(const dsc_config &cfg, const float *X, const float *y, size_t n,
-                      const char **msg);
+                      bool training, const char **msg);
 bool all_finite(const float *v, size_t n);
 
 // arena.cpp: sizing and placing share this one function.

@@ -58,7 +58,8 @@ void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, dou
 // Automatic step size 1/L, L an estimate of the gradient's Lipschitz constant:
 //   L = c * lambda_max(Phi^T Phi) / n   (full batch, mean; drop /n for sum)
 //   L = c * max_i |phi_i|^2 (* b for sum)  (minibatch: bounds every batch's curvature)
-// plus weight_decay, with c = 2 for MSE and 1/4 for BCE (sigmoid' <= 1/4). lambda_max comes
+// plus weight_decay, with c = 2 for MSE and 1/4 for BCE (sigmoid' <= 1/4); minibatch steps
+// with momentum are further scaled by (1 - momentum). lambda_max comes
 // from power iteration; |A v| for a unit v never exceeds lambda_max, and full-batch training in
 // automatic mode halves the rate if the loss ever rises, which only a step above 2/L can cause.
 float auto_lr(dsc_model *m, const RowSet &all) {
@@ -95,6 +96,9 @@ float auto_lr(dsc_model *m, const RowSet &all) {
         gram_pass(m, all, v, false, w, &max_sq);
         const double b = c.batch_size < all.count ? (double)c.batch_size : n;
         L = curv * max_sq * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 : b);
+        // Momentum (or Nesterov) scales the steady-state stochastic step by 1 / (1 - momentum);
+        // without this compensation, momentum 0.9 diverges on noisy minibatch gradients.
+        L /= 1.0 - (double)c.momentum;
     }
     L += (double)c.weight_decay;
     if (!(L > 0.0) || !isfinite(L)) return 1.0f;
@@ -203,6 +207,7 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
         if (diverged || !isfinite(epoch_loss)) {
             // The momentum buffer may hold the failed step's values: start it afresh.
             m->st.has_buf = 0;
+            if (float *v = at<float>(m, m->lay.velocity)) memset(v, 0, m->n_params * sizeof(float));
             finish(m, rep, DSC_STOP_DIVERGED,
                    "training diverged (non-finite loss or parameters); the last finite "
                    "parameters were kept — lower the learning rate",

@@ -5,6 +5,9 @@
 #include "model.hpp"
 
 namespace dsc {
+
+static_assert(kMaxPolyDegree == DSC_MAX_POLY_DEGREE, "kernel and API degree limits differ");
+
 namespace {
 
 inline bool finite(float v) {
@@ -83,7 +86,7 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
 }
 
 dsc_status check_data(const dsc_config &cfg, const float *X, const float *y, size_t n,
-                      const char **msg) {
+                      bool training, const char **msg) {
     if (!X || !y) return bad(msg, "X or y is NULL");
     if (n == 0) return bad(msg, "n_samples is 0");
     const size_t cols = cfg.n_features;
@@ -91,7 +94,7 @@ dsc_status check_data(const dsc_config &cfg, const float *X, const float *y, siz
         if (msg) *msg = "n_samples * n_features * sizeof(float) overflows size_t";
         return DSC_ERR_SIZE_OVERFLOW;
     }
-    if (cfg.batch_size > 0 && cfg.shuffle && n > 0xFFFFFFFFull) {
+    if (training && cfg.batch_size > 0 && cfg.shuffle && n > 0xFFFFFFFFull) {
         if (msg) *msg = "shuffled minibatches support at most 2^32 - 1 rows";
         return DSC_ERR_UNSUPPORTED;
     }

@@ -1,0 +1,70 @@
+// AVX2 + FMA kernels: 8 float lanes, fused multiply-add, masked loads for row tails.
+// Compiled with -mavx2 -mfma for this file only; dispatch runs it only where CPUID and XGETBV
+// say the CPU and the OS support it.
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#include <stddef.h>
+
+#include "kernels.h"
+
+namespace dsc {
+namespace {
+
+typedef __m256 V;
+constexpr int W = 8;
+const float kOnesFull[W] = {1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f};
+
+inline __m256i tail_mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+inline V vzero() { return _mm256_setzero_ps(); }
+inline V vset1(float a) { return _mm256_set1_ps(a); }
+inline V vloadu(const float *p) { return _mm256_loadu_ps(p); }
+inline V vload_n(const float *p, int n) { return _mm256_maskload_ps(p, tail_mask(n)); }
+inline void vstoreu(float *p, V v) { _mm256_storeu_ps(p, v); }
+inline void vstore_n(float *p, V v, int n) { _mm256_maskstore_ps(p, tail_mask(n), v); }
+inline V vadd(V a, V b) { return _mm256_add_ps(a, b); }
+inline V vsub(V a, V b) { return _mm256_sub_ps(a, b); }
+inline V vmul(V a, V b) { return _mm256_mul_ps(a, b); }
+inline V vdiv(V a, V b) { return _mm256_div_ps(a, b); }
+inline V vmax(V a, V b) { return _mm256_max_ps(a, b); }
+inline V vfma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+inline V vabs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+inline V vsel_ge0(V z, V t, V f) {
+    return _mm256_blendv_ps(f, t, _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_GE_OQ));
+}
+inline V vsel_gt(V a, V b, V t, V f) { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+inline V vsel_eq(V a, V b, V t, V f) { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
+inline V vround(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+inline V vpow2i(V n) {
+    __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+}
+inline float vhsum(V v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+inline float vhmax(V v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+// hadd tree: lane i of the result is the sum of v[i]'s eight lanes.
+inline V vreduce_rows(const V *v) {
+    const V t0 = _mm256_hadd_ps(v[0], v[1]), t1 = _mm256_hadd_ps(v[2], v[3]);
+    const V t2 = _mm256_hadd_ps(v[4], v[5]), t3 = _mm256_hadd_ps(v[6], v[7]);
+    const V u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+#include "simd_body.inc"
+
+}  // namespace
+
+extern const KernelTable kAvx2Kernels = DSC_SIMD_TABLE("avx2");
+
+}  // namespace dsc
+#endif

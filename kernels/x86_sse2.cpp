@@ -1,0 +1,69 @@
+// SSE2 kernels: 4 float lanes, the baseline of every x86-64 CPU. No FMA, no masked loads:
+// a*b+c is two rounded operations, and partial vectors go through a small stack buffer.
+#if defined(__x86_64__) || defined(_M_X64)
+#include <emmintrin.h>
+#include <stddef.h>
+
+#include "kernels.h"
+
+namespace dsc {
+namespace {
+
+typedef __m128 V;
+constexpr int W = 4;
+const float kOnesFull[W] = {1.0f, 1.0f, 1.0f, 1.0f};
+
+inline V vzero() { return _mm_setzero_ps(); }
+inline V vset1(float a) { return _mm_set1_ps(a); }
+inline V vloadu(const float *p) { return _mm_loadu_ps(p); }
+inline V vload_n(const float *p, int n) {
+    float t[W] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int i = 0; i < n; ++i) t[i] = p[i];
+    return _mm_loadu_ps(t);
+}
+inline void vstoreu(float *p, V v) { _mm_storeu_ps(p, v); }
+inline void vstore_n(float *p, V v, int n) {
+    float t[W];
+    _mm_storeu_ps(t, v);
+    for (int i = 0; i < n; ++i) p[i] = t[i];
+}
+inline V vadd(V a, V b) { return _mm_add_ps(a, b); }
+inline V vsub(V a, V b) { return _mm_sub_ps(a, b); }
+inline V vmul(V a, V b) { return _mm_mul_ps(a, b); }
+inline V vdiv(V a, V b) { return _mm_div_ps(a, b); }
+inline V vmax(V a, V b) { return _mm_max_ps(a, b); }
+inline V vfma(V a, V b, V c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+inline V vabs(V a) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), a); }
+inline V vblend(V mask, V t, V f) { return _mm_or_ps(_mm_and_ps(mask, t), _mm_andnot_ps(mask, f)); }
+inline V vsel_ge0(V z, V t, V f) { return vblend(_mm_cmpge_ps(z, _mm_setzero_ps()), t, f); }
+inline V vsel_gt(V a, V b, V t, V f) { return vblend(_mm_cmpgt_ps(a, b), t, f); }
+inline V vsel_eq(V a, V b, V t, V f) { return vblend(_mm_cmpeq_ps(a, b), t, f); }
+inline V vround(V a) { return _mm_cvtepi32_ps(_mm_cvtps_epi32(a)); }
+inline V vpow2i(V n) {
+    __m128i e = _mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127));
+    return _mm_castsi128_ps(_mm_slli_epi32(e, 23));
+}
+inline float vhsum(V v) {
+    V s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+inline float vhmax(V v) {
+    V s = _mm_max_ps(v, _mm_movehl_ps(v, v));
+    s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+inline V vreduce_rows(const V *v) {
+    const V s01 = _mm_add_ps(_mm_unpacklo_ps(v[0], v[1]), _mm_unpackhi_ps(v[0], v[1]));
+    const V s23 = _mm_add_ps(_mm_unpacklo_ps(v[2], v[3]), _mm_unpackhi_ps(v[2], v[3]));
+    return _mm_add_ps(_mm_movelh_ps(s01, s23), _mm_movehl_ps(s23, s01));
+}
+
+#include "simd_body.inc"
+
+}  // namespace
+
+extern const KernelTable kSse2Kernels = DSC_SIMD_TABLE("sse2");
+
+}  // namespace dsc
+#endif

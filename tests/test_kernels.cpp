@@ -1,0 +1,359 @@
+// Every compiled-in SIMD path against the scalar reference: all shapes and remainders,
+// unaligned and indexed rows, guard pages after the data, the vectorized exp/log, and whole
+// training runs.
+#include <doctest/doctest.h>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+#include "model.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+struct Path {
+    const char *name;
+    dsc_backend backend;
+};
+
+std::vector<Path> simd_paths() {
+    std::vector<Path> out;
+    const Path all[] = {{"sse2", DSC_BACKEND_SSE2}, {"avx2", DSC_BACKEND_AVX2},
+                        {"avx512", DSC_BACKEND_AVX512}, {"neon", DSC_BACKEND_NEON}};
+    for (const Path &p : all)
+        if (dsc_backend_available(p.backend)) out.push_back(p);
+    return out;
+}
+
+// Floats placed so the last one ends exactly where an inaccessible page begins: any read past
+// the end faults.
+struct Guarded {
+    void *map = nullptr;
+    size_t map_bytes = 0;
+    float *data = nullptr;
+    explicit Guarded(const std::vector<float> &src) {
+        const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        const size_t bytes = src.size() * sizeof(float);
+        const size_t pages = (bytes + page - 1) / page + 1;
+        map_bytes = pages * page;
+        map = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(map != MAP_FAILED);
+        char *guard = static_cast<char *>(map) + (pages - 1) * page;
+        REQUIRE(mprotect(guard, page, PROT_NONE) == 0);
+        data = reinterpret_cast<float *>(guard - bytes);
+        if (bytes) std::memcpy(data, src.data(), bytes);
+    }
+    ~Guarded() { munmap(map, map_bytes); }
+};
+
+// |a - b| <= tol * scale, where scale is the sum of |terms| for that output (the L1 mass the
+// float32 sums were formed from): summation order changes rounding in proportion to it.
+void check_close(double got, double want, double mass, double tol, const char *what) {
+    INFO(what, ": got ", got, " want ", want, " mass ", mass);
+    CHECK(std::fabs(got - want) <= tol * std::max(mass, 1e-30));
+}
+
+enum Op { LinMse, LinBce, Poly, Leg3 };
+
+// Loss and gradient with the L1 mass of each output, in double, from the scalar definitions.
+void masses(Op op, const dsc::RowSet &rs, const float *t, uint32_t degree, std::vector<double> &gm,
+            double &lm) {
+    const uint32_t p = op == LinMse || op == LinBce ? rs.cols + 1 : op == Poly ? degree + 1 : 4;
+    gm.assign(p, 0.0);
+    lm = 0.0;
+    for (size_t r = 0; r < rs.count; ++r) {
+        const size_t row = dsc::row_of(rs, r);
+        const float *x = rs.X + row * rs.cols;
+        if (op == LinMse || op == LinBce) {
+            double z = t[0];
+            for (uint32_t j = 0; j < rs.cols; ++j) z += (double)t[j + 1] * x[j];
+            const double g = op == LinMse ? 2 * (z - rs.y[row]) : 1.0 / (1 + std::exp(-z)) - rs.y[row];
+            lm += op == LinMse ? (z - rs.y[row]) * (z - rs.y[row])
+                               : std::fabs(std::max(z, 0.0)) + std::log1p(std::exp(-std::fabs(z))) + std::fabs(rs.y[row] * z);
+            gm[0] += std::fabs(g);
+            for (uint32_t j = 0; j < rs.cols; ++j) gm[j + 1] += std::fabs(g * x[j]);
+        } else if (op == Poly) {
+            double pred = 0, f = 1;
+            for (uint32_t k = 0; k <= degree; ++k, f *= x[0]) pred += t[k] * f;
+            const double g = 2 * (pred - rs.y[row]);
+            lm += (pred - rs.y[row]) * (pred - rs.y[row]);
+            f = 1;
+            for (uint32_t k = 0; k <= degree; ++k, f *= x[0]) gm[k] += std::fabs(g * f);
+        } else {
+            const double u = t[2] + (double)t[3] * x[0], pu = 0.5 * u * (5 * u * u - 3);
+            const double r = t[0] + t[1] * pu - rs.y[row], g = 2 * r, gt = g * t[1] * 0.5 * (15 * u * u - 3);
+            lm += r * r;
+            gm[0] += std::fabs(g);
+            gm[1] += std::fabs(g * pu);
+            gm[2] += std::fabs(gt);
+            gm[3] += std::fabs(gt * x[0]);
+        }
+    }
+}
+
+dsc::LossGradFn pick(const dsc::KernelTable &k, Op op) {
+    return op == LinMse ? k.linear_mse : op == LinBce ? k.linear_bce : op == Poly ? k.poly_mse : k.legendre3_mse;
+}
+dsc::LossFn pick_loss(const dsc::KernelTable &k, Op op) {
+    return op == LinMse ? k.linear_mse_loss : op == LinBce ? k.linear_bce_loss : op == Poly ? k.poly_mse_loss : k.legendre3_mse_loss;
+}
+
+// Loss and gradient of one path against scalar on the same rows.
+void compare_pass(const dsc::KernelTable &simd, Op op, const dsc::RowSet &rs, const float *theta,
+                  uint32_t degree) {
+    const uint32_t p = op == LinMse || op == LinBce ? rs.cols + 1 : op == Poly ? degree + 1 : 4;
+    std::vector<float> acc1(p + 64, 0.0f), acc2(p + 64, 0.0f);
+    std::vector<double> g1(p), g2(p), gm;
+    double l1, l2, lm;
+    pick(dsc::kScalarKernels, op)(rs, theta, degree, acc1.data(), g1.data(), &l1);
+    pick(simd, op)(rs, theta, degree, acc2.data(), g2.data(), &l2);
+    masses(op, rs, theta, degree, gm, lm);
+    check_close(l2, l1, lm, 1e-5, "loss");
+    check_close(pick_loss(simd, op)(rs, theta, degree), l1, lm, 1e-5, "loss-only pass");
+    for (uint32_t j = 0; j < p; ++j) check_close(g2[j], g1[j], gm[j], 1e-5, "gradient");
+}
+
+}  // namespace
+
+TEST_CASE("SIMD passes match scalar for every shape, remainder and alignment") {
+    dsct::Rng r(2024);
+    for (const Path &path : simd_paths()) {
+        const dsc::KernelTable &k = *dsc::kernels_for(path.backend);
+        const std::string path_name = path.name;
+        CAPTURE(path_name);
+        // Linear models: every feature count up to 2 x 16 + 1 and every row count around a
+        // vector, a block, and a few blocks, with the rows starting unaligned.
+        for (uint32_t cols = 1; cols <= 33; ++cols) {
+            for (size_t n : {1u, 2u, 3u, 5u, 7u, 8u, 9u, 15u, 16u, 17u, 31u, 255u, 256u, 257u, 700u}) {
+                CAPTURE(cols);
+                CAPTURE(n);
+                std::vector<float> X(n * cols), y(n), yb(n), theta(cols + 1);
+                for (auto &v : X) v = (float)r.normal();
+                for (auto &v : y) v = (float)r.normal();
+                for (auto &v : yb) v = r.uniform() < 0.5 ? 0.0f : 1.0f;
+                for (auto &v : theta) v = (float)(0.5 * r.normal());
+                Guarded gx(X), gy(y), gyb(yb);
+                dsc::RowSet rs = {gx.data, gy.data, nullptr, 0, n, cols};
+                compare_pass(k, LinMse, rs, theta.data(), 0);
+                rs.y = gyb.data;
+                compare_pass(k, LinBce, rs, theta.data(), 0);
+                // Predictions: same dot products, different order.
+                std::vector<float> o1(n), o2(n + 1);
+                dsc::kScalarKernels.linear_predict(gx.data, n, cols, theta.data(), 0, o1.data());
+                Guarded go(o1);
+                k.linear_predict(gx.data, n, cols, theta.data(), 0, go.data);
+                for (size_t i = 0; i < n; ++i) {
+                    double mass = std::fabs(theta[0]);
+                    for (uint32_t j = 0; j < cols; ++j) mass += std::fabs(theta[j + 1] * gx.data[i * cols + j]);
+                    check_close(go.data[i], o1[i], mass, 1e-6, "prediction");
+                }
+            }
+        }
+        // One-column models, degrees 0..15, contiguous and unaligned.
+        for (size_t n : {1u, 3u, 4u, 5u, 8u, 13u, 16u, 17u, 256u, 300u, 1001u}) {
+            std::vector<float> x(n), y(n);
+            for (auto &v : x) v = (float)(2 * r.uniform() - 1);
+            for (auto &v : y) v = (float)r.normal();
+            Guarded gx(x), gy(y);
+            dsc::RowSet rs = {gx.data, gy.data, nullptr, 0, n, 1};
+            for (uint32_t degree = 0; degree <= 15; ++degree) {
+                std::vector<float> c(degree + 1);
+                for (auto &v : c) v = (float)r.normal();
+                CAPTURE(n);
+                CAPTURE(degree);
+                compare_pass(k, Poly, rs, c.data(), degree);
+                std::vector<float> o1(n), o2(n);
+                dsc::kScalarKernels.poly_predict(gx.data, n, 1, c.data(), degree, o1.data());
+                Guarded go(o2);
+                k.poly_predict(gx.data, n, 1, c.data(), degree, go.data);
+                for (size_t i = 0; i < n; ++i) CHECK(go.data[i] == doctest::Approx(o1[i]).epsilon(1e-5).scale(1.0));
+            }
+            const float t4[4] = {0.3f, -1.1f, 0.2f, 0.7f};
+            compare_pass(k, Leg3, rs, t4, 0);
+            std::vector<float> o1(n), o2(n);
+            dsc::kScalarKernels.legendre3_predict(gx.data, n, 1, t4, 0, o1.data());
+            Guarded go(o2);
+            k.legendre3_predict(gx.data, n, 1, t4, 0, go.data);
+            for (size_t i = 0; i < n; ++i) CHECK(go.data[i] == doctest::Approx(o1[i]).epsilon(1e-6).scale(1.0));
+        }
+    }
+}
+
+TEST_CASE("SIMD indexed row sets (minibatch with shuffle) match scalar") {
+    dsct::Rng r(77);
+    for (const Path &path : simd_paths()) {
+        const dsc::KernelTable &k = *dsc::kernels_for(path.backend);
+        const std::string path_name = path.name;
+        CAPTURE(path_name);
+        for (uint32_t cols : {1u, 3u, 8u, 13u, 32u}) {
+            const size_t n = 500;
+            std::vector<float> X(n * cols), y(n), theta(cols + 1);
+            for (auto &v : X) v = (float)r.normal();
+            for (auto &v : y) v = (float)r.normal();
+            for (auto &v : theta) v = (float)(0.3 * r.normal());
+            for (size_t b : {1u, 5u, 32u, 77u}) {
+                std::vector<uint32_t> idx(b);
+                for (auto &i : idx) i = (uint32_t)(r.next() % n);
+                dsc::RowSet rs = {X.data(), y.data(), idx.data(), 0, b, cols};
+                compare_pass(k, LinMse, rs, theta.data(), 0);
+                if (cols == 1) {
+                    compare_pass(k, Poly, rs, theta.data(), 1);
+                    const float t4[4] = {0.3f, -1.1f, 0.2f, 0.7f};
+                    compare_pass(k, Leg3, rs, t4, 0);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("BCE stays finite and accurate at extreme logits on every path") {
+    for (const Path &path : simd_paths()) {
+        const dsc::KernelTable &k = *dsc::kernels_for(path.backend);
+        const std::string path_name = path.name;
+        CAPTURE(path_name);
+        std::vector<float> X, y;
+        for (float z : {-1e4f, -200.0f, -88.0f, -87.0f, -30.0f, -1e-3f, 0.0f, 1e-3f, 30.0f, 87.0f, 200.0f, 1e4f})
+            for (float lbl : {0.0f, 1.0f}) {
+                X.push_back(z);
+                y.push_back(lbl);
+            }
+        const float theta[2] = {0.0f, 1.0f};
+        for (size_t i = 0; i < y.size(); ++i) {
+            dsc::RowSet rs = {X.data(), y.data(), nullptr, i, 1, 1};
+            float acc[8] = {};
+            double g[2], l;
+            k.linear_bce(rs, theta, 0, acc, g, &l);
+            const double z = X[i];
+            const double ref = std::max(z, 0.0) + std::log1p(std::exp(-std::fabs(z))) - y[i] * z;
+            // sigmoid(z) - y without cancellation: q = e^-|z| / (1 + e^-|z|).
+            const double q = std::exp(-std::fabs(z)) / (1 + std::exp(-std::fabs(z)));
+            const double dz = z >= 0 ? (1 - y[i]) - q : q - y[i];
+            INFO("z=", z, " y=", y[i]);
+            REQUIRE(std::isfinite(l));
+            CHECK(std::fabs(l - ref) <= 1e-6 * std::max(1.0, std::fabs(ref)) + 1e-37);
+            CHECK(std::fabs(g[0] - dz) <= 1e-6 * std::fabs(dz) + 2e-38);
+        }
+    }
+}
+
+TEST_CASE("vectorized exp and log1p are accurate to a few ulp") {
+    // Reference: double-precision libm, rounded to float. Measured over a dense sweep.
+    auto ulp_err = [](float got, double want) {
+        const float w = (float)want;
+        if (got == w) return 0.0;
+        const float next = std::nextafter(w, got > w ? INFINITY : -INFINITY);
+        return std::fabs((double)got - want) / std::fabs((double)next - (double)w);
+    };
+    std::vector<float> xs, ts;
+    for (int i = 0; i <= 400000; ++i) xs.push_back((float)(-87.0 * i / 400000.0));
+    for (int i = 0; i <= 200000; ++i) ts.push_back((float)(i / 200000.0));
+    for (float t = 1e-30f; t < 1e-3f; t *= 1.37f) ts.push_back(t);  // tiny t: log1p(t) ~ t
+    std::vector<const dsc::KernelTable *> tables = {&dsc::kScalarKernels};
+    for (const Path &p : simd_paths()) tables.push_back(dsc::kernels_for(p.backend));
+    for (const dsc::KernelTable *k : tables) {
+        std::vector<float> e(xs.size()), l(ts.size());
+        k->exp_neg(xs.data(), e.data(), xs.size());
+        k->log1p_unit(ts.data(), l.data(), ts.size());
+        double emax = 0, lmax = 0;
+        for (size_t i = 0; i < xs.size(); ++i) emax = std::max(emax, ulp_err(e[i], std::exp((double)xs[i])));
+        for (size_t i = 0; i < ts.size(); ++i) lmax = std::max(lmax, ulp_err(l[i], std::log1p((double)ts[i])));
+        MESSAGE(std::string(k->name), ": exp max error ", emax, " ulp, log1p max error ", lmax, " ulp");
+        CHECK(emax <= 1.5);
+        CHECK(lmax <= 2.5);
+    }
+}
+
+TEST_CASE("100-epoch training runs agree across paths and repeat bit for bit") {
+    struct Setup {
+        const char *name;
+        dsc_model_kind kind;
+        uint32_t d, batch;
+        float lr, momentum;
+        uint32_t nesterov;
+    };
+    const Setup setups[] = {
+        {"linear full batch auto lr", DSC_LINEAR, 13, 0, 0.0f, 0.0f, 0},
+        {"linear minibatch nesterov", DSC_LINEAR, 5, 32, 0.01f, 0.9f, 1},
+        {"logistic full batch", DSC_LOGISTIC, 9, 0, 0.5f, 0.0f, 0},
+        {"logistic minibatch momentum", DSC_LOGISTIC, 9, 64, 0.1f, 0.9f, 0},
+        {"polynomial degree 5", DSC_POLYNOMIAL, 1, 0, 0.0f, 0.0f, 0},
+        {"legendre3 momentum", DSC_LEGENDRE3, 1, 16, 1e-3f, 0.5f, 0},
+    };
+    for (const Setup &s : setups) {
+        CAPTURE(s.name);
+        dsct::Data d;
+        if (s.kind == DSC_LOGISTIC) {
+            d = dsct::logistic_data(3001, std::vector<double>(s.d, 0.7), 0.2, 31);
+        } else {
+            d = dsct::linear_data(3001, std::vector<double>(s.d, 0.5), 1.0, 0.1, 31);
+            if (s.d == 1)
+                for (size_t i = 0; i < d.n; ++i) d.y[i] = std::sin(2.0f * d.X[i]) + 0.3f;
+        }
+        dsc_config c;
+        dsc_config_init(&c, s.kind, s.d);
+        c.degree = 5;
+        c.batch_size = s.batch;
+        c.lr = s.lr;
+        c.momentum = s.momentum;
+        c.nesterov = s.nesterov;
+        c.seed = 9;
+        c.max_epochs = 100;
+        auto train = [&](dsc_backend b) {
+            c.backend = b;
+            dsct::Model m(c);
+            REQUIRE(m.status == DSC_OK);
+            if (s.kind == DSC_LEGENDRE3) {
+                const float start[4] = {0.0f, -1.0f, 0.0f, 0.3f};
+                dsc_set_params(m.m, start, 4);
+            }
+            REQUIRE(dsc_fit(m.m, d.X.data(), d.y.data(), d.n, nullptr) == DSC_OK);
+            return m.params();
+        };
+        const std::vector<float> ref = train(DSC_BACKEND_SCALAR);
+        double scale = 0;
+        for (float v : ref) scale = std::max(scale, (double)std::fabs(v));
+        for (const Path &path : simd_paths()) {
+            const std::string path_name = path.name;
+        CAPTURE(path_name);
+            const std::vector<float> a = train(path.backend), b = train(path.backend);
+            CHECK(dsct::bits_equal(a, b));
+            for (size_t j = 0; j < ref.size(); ++j) {
+                INFO("param ", j, ": ", a[j], " vs scalar ", ref[j]);
+                CHECK(std::fabs(a[j] - ref[j]) <= 1e-4 * std::max((double)std::fabs(ref[j]), 0.1 * scale));
+            }
+        }
+    }
+}
+
+TEST_CASE("forcing a path: explicit backends, availability, names") {
+    CHECK(dsc_backend_available(DSC_BACKEND_SCALAR) == 1);
+    CHECK(dsc_backend_available(DSC_BACKEND_AUTO) == 1);
+    CHECK(dsc_backend_available(DSC_BACKEND_CUDA) == 0);
+    CHECK(dsc_backend_available((dsc_backend)99) == 0);
+    const Path all[] = {{"scalar", DSC_BACKEND_SCALAR}, {"sse2", DSC_BACKEND_SSE2}, {"avx2", DSC_BACKEND_AVX2},
+                        {"avx512", DSC_BACKEND_AVX512}, {"neon", DSC_BACKEND_NEON}};
+    for (const Path &p : all) {
+        dsc_config c;
+        dsc_config_init(&c, DSC_LINEAR, 2);
+        c.backend = p.backend;
+        std::vector<uint64_t> arena(4096);
+        dsc_model *m = nullptr;
+        const dsc_status s = dsc_create(&c, arena.data(), arena.size() * 8, &m);
+        if (dsc_backend_available(p.backend)) {
+            REQUIRE(s == DSC_OK);
+            CHECK(std::strcmp(dsc_backend_name(m), p.name) == 0);
+        } else {
+            CHECK(s == DSC_ERR_UNSUPPORTED);  // never SIGILL
+            CHECK(m == nullptr);
+        }
+    }
+#if defined(__x86_64__)
+    CHECK(dsc_backend_available(DSC_BACKEND_SSE2) == 1);  // every x86-64 has SSE2
+#endif
+}
