@@ -92,6 +92,12 @@ typedef enum dsc_stop_reason {
     DSC_STOP_DIVERGED = 5    /* non-finite loss or parameters; last finite params kept    */
 } dsc_stop_reason;
 
+/* Optional host parallelism, without the library owning a thread: parallel_for must call
+ * task(arg, i) once for every i in [0, n_tasks), on any threads, in any order, and return when
+ * all calls have returned. ports/posix/descent_pool.h is a ready implementation. */
+typedef void (*dsc_task_fn)(void *arg, uint32_t task);
+typedef void (*dsc_parallel_for_fn)(void *pool, uint32_t n_tasks, dsc_task_fn task, void *arg);
+
 /* Called after every epoch with the epoch's training loss (see dsc_fit); return non-zero to
  * stop training. `epoch` counts from 1 over the model's whole life (it continues across fits). */
 typedef int (*dsc_epoch_callback)(void *user, uint32_t epoch, float loss);
@@ -122,6 +128,13 @@ typedef struct dsc_config {
     uint32_t backend;      /* dsc_backend (default AUTO)                                      */
     dsc_epoch_callback on_epoch; /* optional, may be NULL                                     */
     void *user;            /* passed to on_epoch                                              */
+    /* Threads: with parallel_for set, passes over more than 16384 rows run as tasks of 16384
+     * rows, max_tasks per parallel_for call; their sums are folded in row order, so results
+     * are bit-identical to the single-threaded run whatever the thread count. Each task slot
+     * adds (p + 2) doubles + p floats to the arena. NULL (default) = single-threaded. */
+    dsc_parallel_for_fn parallel_for;
+    void *pool;            /* passed to parallel_for                                          */
+    uint32_t max_tasks;    /* task slots per parallel_for call (default 16, >= 1)             */
 } dsc_config;
 
 typedef struct dsc_fit_report {
@@ -175,15 +188,15 @@ dsc_status dsc_get_params(const dsc_model *m, float *out, size_t count);
 dsc_status dsc_set_params(dsc_model *m, const float *in, size_t count);
 /* Zero the parameters and restart the training state. */
 dsc_status dsc_reset(dsc_model *m);
-/* A copy of the model's config (callbacks included). */
+/* A copy of the model's config (callbacks and thread pool included). */
 dsc_status dsc_get_config(const dsc_model *m, dsc_config *out);
 
 /* ---- save / load ---------------------------------------------------------------------------
  * Little-endian, versioned, CRC-32 protected. A full blob holds the config, parameters and the
  * training state, so a loaded model resumes training exactly. A predictor blob holds only what
  * prediction needs; a model loaded from it predicts but cannot be trained (DSC_ERR_UNSUPPORTED).
- * Callbacks (on_epoch, user) are not saved: a loaded model has none; set them with
- * dsc_set_callback. */
+ * Callbacks (on_epoch, user) and the thread pool are not saved: a loaded model is
+ * single-threaded with no callback; set them with dsc_set_callback / dsc_load_ex. */
 size_t dsc_save_size(const dsc_model *m);           /* bytes dsc_save writes; 0 if m is NULL */
 size_t dsc_save_predictor_size(const dsc_model *m);
 dsc_status dsc_save(const dsc_model *m, void *buf, size_t cap, size_t *written);
@@ -191,6 +204,12 @@ dsc_status dsc_save_predictor(const dsc_model *m, void *buf, size_t cap, size_t 
 /* Arena bytes dsc_load needs for this blob (validates the blob first). */
 dsc_status dsc_load_arena_size(const void *blob, size_t len, size_t *bytes);
 dsc_status dsc_load(const void *blob, size_t len, void *arena, size_t arena_bytes, dsc_model **out);
+/* As dsc_load, with a thread pool (parallel_for may be NULL); the arena must also hold the
+ * task slots: size it with dsc_load_arena_size_ex. */
+dsc_status dsc_load_arena_size_ex(const void *blob, size_t len, uint32_t max_tasks, size_t *bytes);
+dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_bytes,
+                       dsc_parallel_for_fn parallel_for, void *pool, uint32_t max_tasks,
+                       dsc_model **out);
 dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *user);
 
 /* ---- introspection -------------------------------------------------------------------------- */

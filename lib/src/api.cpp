@@ -47,6 +47,7 @@ void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features) 
     cfg->tol = -1.0f;
     cfg->n_iter_no_change = 5;
     cfg->backend = DSC_BACKEND_AUTO;
+    cfg->max_tasks = 16;
 }
 
 const char *dsc_check_config(const dsc_config *cfg) {

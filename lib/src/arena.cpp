@@ -10,7 +10,7 @@ namespace {
 // Appends an array of `count` elements of `size` bytes aligned to `align`; false on overflow.
 bool take(uint64_t *cursor, uint64_t count, uint64_t size, uint64_t align, uint32_t *off) {
     uint64_t start = (*cursor + align - 1) / align * align;
-    uint64_t end = start + count * size;  // count < 2^32 and size <= 8: no overflow
+    uint64_t end = start + count * size;  // count < 2^32, size < 2^28: no overflow
     if (end > 0xFFFFFFFFull) return false;
     *off = (uint32_t)start;
     *cursor = end;
@@ -34,6 +34,12 @@ bool compute_layout(const dsc_config &cfg, bool predict_only, Layout *lay) {
         ok = ok && take(&cur, p, sizeof(float), 4, &lay->work);
         if (cfg.batch_size > 0 && cfg.shuffle)
             ok = ok && take(&cur, cfg.batch_size, sizeof(uint32_t), 4, &lay->idx);
+        if (cfg.parallel_for) {
+            const uint64_t slot = (p + 2) * sizeof(double) + (p + (p & 1)) * sizeof(float);
+            lay->slot_bytes = (uint32_t)slot;  // p < 2^24: fits
+            lay->n_slots = cfg.max_tasks;
+            ok = ok && take(&cur, cfg.max_tasks, slot, 8, &lay->slots);
+        }
     }
     // The whole model is a multiple of 8 bytes so models can be packed back to back.
     cur = (cur + 7) / 8 * 8;

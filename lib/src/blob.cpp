@@ -8,7 +8,8 @@
 //   28      full blob only — config: u32 reduction, batch_size, shuffle, max_epochs, nesterov,
 //           schedule, n_iter_no_change, backend; u64 seed; f32 lr, momentum, dampening,
 //           weight_decay, power_t, tol
-//           training state: u64 step; u32 epoch, has_buf, no_improve; f32 lr, best_loss
+//           training state: u64 step; u32 epoch, has_buf, no_improve; f32 lr, best_loss,
+//           prev_loss
 //   ...     f32 params[n_params]
 //   ...     full blob with momentum != 0: f32 velocity[n_params]
 //   end-4   u32 CRC-32 (IEEE 802.3) of every byte before it
@@ -28,7 +29,7 @@ constexpr uint16_t kVersion = 1;
 constexpr uint16_t kFlagFull = 1;
 constexpr size_t kHeaderBytes = 28;
 constexpr size_t kConfigBytes = 8 * 4 + 8 + 6 * 4;
-constexpr size_t kStateBytes = 8 + 3 * 4 + 2 * 4;
+constexpr size_t kStateBytes = 8 + 3 * 4 + 3 * 4;
 
 struct Writer {
     uint8_t *p;
@@ -139,6 +140,7 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
         w.u32(m->st.no_improve);
         w.f32(m->st.lr);
         w.f32(m->st.best_loss);
+        w.f32(m->st.prev_loss);
     }
     const float *theta = params(m);
     for (uint32_t j = 0; j < m->n_params; ++j) w.f32(theta[j]);
@@ -215,6 +217,7 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
         p.st.no_improve = r.u32();
         p.st.lr = r.f32();
         p.st.best_loss = r.f32();
+        p.st.prev_loss = r.f32();
     }
     if (!r.ok) return DSC_ERR_BAD_MODEL_BLOB;
     // A saved backend may not exist on the loading machine: the blob stays portable, the
@@ -241,6 +244,7 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
         if (!(st.lr >= 0.0f) || st.lr > 3.4e38f) return DSC_ERR_BAD_MODEL_BLOB;
         if (c.lr != 0.0f && st.lr == 0.0f) return DSC_ERR_BAD_MODEL_BLOB;
         if (!(st.best_loss >= 0.0f)) return DSC_ERR_BAD_MODEL_BLOB;  // NaN or negative
+        if (!(st.prev_loss >= 0.0f)) return DSC_ERR_BAD_MODEL_BLOB;
         if (st.no_improve > c.n_iter_no_change) return DSC_ERR_BAD_MODEL_BLOB;
     }
     return DSC_OK;
@@ -295,25 +299,40 @@ dsc_status dsc_save_predictor(const dsc_model *m, void *buf, size_t cap, size_t 
     return write_blob(m, false, buf, cap, written);
 }
 
-dsc_status dsc_load_arena_size(const void *blob, size_t len, size_t *bytes) {
+dsc_status dsc_load_arena_size_ex(const void *blob, size_t len, uint32_t max_tasks,
+                                  size_t *bytes) {
     if (!bytes) return DSC_ERR_INVALID_ARGUMENT;
     Parsed p;
     dsc_status s = parse(blob, len, &p);
     if (s != DSC_OK) return s;
+    if (max_tasks > kMaxTasks) return DSC_ERR_INVALID_ARGUMENT;
+    dsc_config cfg = p.cfg;
+    // Only whether a pool is set matters for sizing, not which.
+    cfg.parallel_for = max_tasks ? reinterpret_cast<dsc_parallel_for_fn>(1) : nullptr;
+    cfg.max_tasks = max_tasks;
     Layout lay;
-    if (!compute_layout(p.cfg, !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (!compute_layout(cfg, !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
     *bytes = lay.total;
     return DSC_OK;
 }
 
-dsc_status dsc_load(const void *blob, size_t len, void *arena, size_t arena_bytes,
-                    dsc_model **out) {
+dsc_status dsc_load_arena_size(const void *blob, size_t len, size_t *bytes) {
+    return dsc_load_arena_size_ex(blob, len, 0, bytes);
+}
+
+dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_bytes,
+                       dsc_parallel_for_fn parallel_for, void *pool, uint32_t max_tasks,
+                       dsc_model **out) {
     if (!out || !arena) return DSC_ERR_INVALID_ARGUMENT;
+    if (parallel_for && (max_tasks == 0 || max_tasks > kMaxTasks)) return DSC_ERR_INVALID_ARGUMENT;
     Parsed p;
     dsc_status s = parse(blob, len, &p);
     if (s != DSC_OK) return s;
     dsc_config cfg = p.cfg;
     if (!kernels_for(cfg.backend)) cfg.backend = DSC_BACKEND_AUTO;
+    cfg.parallel_for = parallel_for;
+    cfg.pool = parallel_for ? pool : nullptr;
+    cfg.max_tasks = parallel_for ? max_tasks : cfg.max_tasks;
     dsc_model *m;
     s = place_model(cfg, !p.full, arena, arena_bytes, &m);
     if (s != DSC_OK) return s;
@@ -325,6 +344,11 @@ dsc_status dsc_load(const void *blob, size_t len, void *arena, size_t arena_byte
     }
     *out = m;
     return DSC_OK;
+}
+
+dsc_status dsc_load(const void *blob, size_t len, void *arena, size_t arena_bytes,
+                    dsc_model **out) {
+    return dsc_load_ex(blob, len, arena, arena_bytes, nullptr, nullptr, 0, out);
 }
 
 }  // extern "C"

@@ -23,6 +23,7 @@ void reset_train_state(dsc_model *m) {
     m->st.has_buf = 0;
     m->st.lr = m->cfg.lr;
     m->st.best_loss = __builtin_inff();
+    m->st.prev_loss = __builtin_inff();
     m->st.no_improve = 0;
     if (float *v = at<float>(m, m->lay.velocity)) memset(v, 0, m->n_params * sizeof(float));
 }

@@ -12,6 +12,7 @@ namespace dsc {
 constexpr uint32_t kModelMagic = 0x4D435344u;  // "DSCM"
 constexpr uint32_t kFlagPredictOnly = 1u;
 constexpr uint32_t kMaxFeatures = 1u << 24;
+constexpr uint32_t kMaxTasks = 4096;
 // Full-batch passes fold float block sums into one double per chunk of this many rows, then
 // the chunk sums in chunk order: the same arithmetic whether chunks run on one thread or many.
 constexpr size_t kChunkRows = 64 * kBlockRows;
@@ -26,6 +27,9 @@ struct Layout {
     uint32_t acc;       // float[p]            scratch: kernel block accumulators
     uint32_t work;      // float[p]            scratch: candidate params / power-iteration vector
     uint32_t idx;       // uint32[batch_size]  scratch: shuffled row indices
+    uint32_t slots;     // n_slots task slots  scratch: per-task sums when parallel_for is set
+    uint32_t slot_bytes;  // one slot: grad double[p], loss + max_sq double[2], acc float[p]
+    uint32_t n_slots;
     uint32_t total;     // bytes from the model start to the end of the last array
 };
 
@@ -35,6 +39,7 @@ struct TrainState {
     uint32_t has_buf;     // momentum buffer holds a value (torch: first step sets buf = g)
     float lr;             // learning rate in force; 0 = automatic rate not picked yet
     float best_loss;      // best per-sample epoch loss (tol / adaptive), +inf at start
+    float prev_loss;      // last epoch's loss (automatic-rate safeguard), +inf at start
     uint32_t no_improve;  // epochs without improvement by tol
 };
 

@@ -34,11 +34,69 @@ RowSet sub_rows(const RowSet &rs, size_t first, size_t count) {
     return s;
 }
 
+GramFn gram_fn(const dsc_model *m) {
+    return m->cfg.kind == DSC_POLYNOMIAL ? m->k->poly_gram : m->k->linear_gram;
+}
+
+size_t chunk_count(size_t rows) { return (rows + kChunkRows - 1) / kChunkRows; }
+
+// One wave of chunk tasks: task i computes chunk first + i into slot i. Tasks share nothing
+// but read-only inputs, so any thread may run any task in any order.
+struct ChunkJob {
+    dsc_model *m;
+    const RowSet *rs;
+    size_t first;
+    const float *v;  // null: loss and gradient at the parameters; else the Gram product with v
+};
+
+void chunk_task(void *arg, uint32_t i) {
+    const ChunkJob &job = *static_cast<const ChunkJob *>(arg);
+    dsc_model *m = job.m;
+    const size_t first_row = (job.first + i) * kChunkRows;
+    const size_t cnt =
+        job.rs->count - first_row < kChunkRows ? job.rs->count - first_row : kChunkRows;
+    double *slot = at<double>(m, m->lay.slots + i * m->lay.slot_bytes);
+    float *acc = reinterpret_cast<float *>(slot + m->n_params + 2);
+    const RowSet sub = sub_rows(*job.rs, first_row, cnt);
+    if (job.v) gram_fn(m)(sub, job.v, m->cfg.degree, acc, slot, &slot[m->n_params + 1]);
+    else lossgrad_fn(m)(sub, params(m), m->cfg.degree, acc, slot, &slot[m->n_params]);
+}
+
+// Runs every chunk of `rs` through the caller's parallel_for, max_tasks chunks per call, and
+// folds the chunk sums in chunk order: the same additions, in the same order, as the
+// single-threaded pass, whatever the number of threads.
+void parallel_chunks(dsc_model *m, const RowSet &rs, const float *v, double *sums,
+                     double *extra) {
+    const uint32_t p = m->n_params;
+    const size_t chunks = chunk_count(rs.count);
+    for (size_t wave = 0; wave < chunks; wave += m->lay.n_slots) {
+        const size_t k = chunks - wave < m->lay.n_slots ? chunks - wave : m->lay.n_slots;
+        ChunkJob job = {m, &rs, wave, v};
+        m->cfg.parallel_for(m->cfg.pool, (uint32_t)k, chunk_task, &job);
+        for (size_t i = 0; i < k; ++i) {
+            const double *slot = at<double>(m, m->lay.slots + (uint32_t)i * m->lay.slot_bytes);
+            const double x = v ? slot[p + 1] : slot[p];
+            if (wave + i == 0) {
+                for (uint32_t j = 0; j < p; ++j) sums[j] = slot[j];
+                *extra = x;
+            } else {
+                for (uint32_t j = 0; j < p; ++j) sums[j] += slot[j];
+                if (v) *extra = x > *extra ? x : *extra;
+                else *extra += x;
+            }
+        }
+    }
+}
+
 // Gram product sum_rows phi (phi . v) over all rows, and the largest |phi|^2. Without
 // `product` only max_sq is wanted (no chunk buffer needed: each chunk overwrites `out`).
 void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, double *out,
                double *max_sq) {
-    const GramFn fn = m->cfg.kind == DSC_POLYNOMIAL ? m->k->poly_gram : m->k->linear_gram;
+    if (m->cfg.parallel_for && rs.count > kChunkRows) {
+        parallel_chunks(m, rs, v, out, max_sq);
+        return;
+    }
+    const GramFn fn = gram_fn(m);
     float *acc = at<float>(m, m->lay.acc);
     double *chunk = at<double>(m, m->lay.chunk);
     *max_sq = 0.0;
@@ -140,6 +198,10 @@ void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
         fn(rs, theta, m->cfg.degree, acc, grad, loss);
         return;
     }
+    if (m->cfg.parallel_for) {
+        parallel_chunks(m, rs, nullptr, grad, loss);
+        return;
+    }
     double *chunk = at<double>(m, m->lay.chunk);
     fn(sub_rows(rs, 0, kChunkRows), theta, m->cfg.degree, acc, grad, loss);
     for (size_t first = kChunkRows; first < rs.count; first += kChunkRows) {
@@ -170,7 +232,6 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
     if (m->st.lr == 0.0f) m->st.lr = auto_lr(m, all);
     rep->lr_initial = m->st.lr;
     float lr_used = m->st.lr;
-    double prev_loss = HUGE_VAL;
     const double per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / (double)n;
     const uint64_t steps_before = m->st.step;
 
@@ -221,9 +282,9 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
         // Automatic rate safeguard: with momentum 0 and the full batch, a rise in the loss
         // means the step exceeded 2/L.
         if (automatic && c.batch_size == 0 && c.momentum == 0.0f &&
-            epoch_loss > prev_loss * (1.0 + 1e-6))
+            epoch_loss > (double)m->st.prev_loss * (1.0 + 1e-6))
             m->st.lr *= 0.5f;
-        prev_loss = epoch_loss;
+        m->st.prev_loss = (float)epoch_loss;
         if (c.tol >= 0.0f) {
             const double ps = epoch_loss * per_sample;
             if (ps > (double)m->st.best_loss - (double)c.tol) m->st.no_improve += 1;

@@ -73,11 +73,16 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->schedule == DSC_LR_ADAPTIVE && cfg->tol < 0.0f)
         return bad(msg, "the adaptive schedule needs config.tol >= 0 to detect stalls");
     if (cfg->backend > DSC_BACKEND_CUDA) return bad(msg, "config.backend is not a dsc_backend");
+    if (cfg->parallel_for && (cfg->max_tasks == 0 || cfg->max_tasks > kMaxTasks))
+        return bad(msg, "config.max_tasks must be in [1, 4096] when parallel_for is set");
     if (cfg->kind == DSC_LEGENDRE3 && cfg->lr == 0.0f) {
         if (msg) *msg = "automatic learning rate (lr = 0) is not available for LEGENDRE3, "
                         "whose loss is not convex: set config.lr";
         return DSC_ERR_UNSUPPORTED;
     }
+    Layout lay;
+    if (!compute_layout(*cfg, false, &lay))
+        return bad(msg, "the arena for this config would exceed 4 GiB (batch_size or n_features too large)");
     if (!kernels_for(cfg->backend)) {
         if (msg) *msg = "config.backend is not compiled into this build or not supported by this CPU";
         return DSC_ERR_UNSUPPORTED;
