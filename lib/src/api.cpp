@@ -25,6 +25,19 @@ void predict_raw(const dsc_model *m, const float *X, size_t n, float *out) {
     fn(X, n, m->cfg.n_features, params(m), m->cfg.degree, out);
 }
 
+// Stable sigmoid: exp of a non-positive number only.
+void logits_to_probabilities(float *v, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        const float z = v[i];
+        if (z >= 0.0f) {
+            v[i] = 1.0f / (1.0f + expf(-z));
+        } else {
+            const float e = expf(z);
+            v[i] = e / (1.0f + e);
+        }
+    }
+}
+
 }  // namespace
 
 extern "C" {
@@ -102,18 +115,8 @@ dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n
 
 dsc_status dsc_predict(const dsc_model *m, const float *X, size_t n_samples, float *out) {
     dsc_status s = dsc_predict_logit(m, X, n_samples, out);
-    if (s != DSC_OK || m->cfg.kind != DSC_LOGISTIC) return s;
-    for (size_t i = 0; i < n_samples; ++i) {
-        const float z = out[i];
-        // Stable sigmoid: exp of a non-positive number only.
-        if (z >= 0.0f) {
-            out[i] = 1.0f / (1.0f + expf(-z));
-        } else {
-            const float e = expf(z);
-            out[i] = e / (1.0f + e);
-        }
-    }
-    return DSC_OK;
+    if (s == DSC_OK && m->cfg.kind == DSC_LOGISTIC) logits_to_probabilities(out, n_samples);
+    return s;
 }
 
 dsc_status dsc_predict_logit(const dsc_model *m, const float *X, size_t n_samples, float *out) {
@@ -128,9 +131,11 @@ dsc_status dsc_predict_label(const dsc_model *m, const float *X, size_t n_sample
     if (s != DSC_OK) return s;
     if (m->cfg.kind != DSC_LOGISTIC) return DSC_ERR_UNSUPPORTED;
     predict_raw(m, X, n_samples, out);
-    // p >= 0.5 exactly when the logit is >= 0. NaN logits (NaN input) give NaN labels.
+    logits_to_probabilities(out, n_samples);
+    // Thresholding the probability (not the logit) keeps labels consistent with dsc_predict
+    // for logits within rounding of zero. NaN probabilities (NaN input) stay NaN.
     for (size_t i = 0; i < n_samples; ++i)
-        out[i] = out[i] != out[i] ? out[i] : (out[i] >= 0.0f ? 1.0f : 0.0f);
+        out[i] = out[i] != out[i] ? out[i] : (out[i] >= 0.5f ? 1.0f : 0.0f);
     return DSC_OK;
 }
 
