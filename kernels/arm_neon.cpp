@@ -48,6 +48,12 @@ inline V vreduce_rows(const V *v) {
     return vpaddq_f32(vpaddq_f32(v[0], v[1]), vpaddq_f32(v[2], v[3]));
 }
 
+inline V vgather_stride(const float *p, int s, int m) {
+    float t[W] = {p[0], m > 1 ? p[s] : 0.0f, m > 2 ? p[2 * s] : 0.0f, m > 3 ? p[3 * s] : 0.0f};
+    return vld1q_f32(t);
+}
+inline void vprefetch(const void *p) { __builtin_prefetch(p); }
+
 #include "simd_body.inc"
 
 }  // namespace

@@ -58,6 +58,14 @@ inline V vreduce_rows(const V *v) {
                                                _mm256_castps_pd(r1), 1));
 }
 
+inline V vgather_stride(const float *p, int s, int m) {
+    const __m512i idx = _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(s));
+    if (m == W) return _mm512_i32gather_ps(idx, p, 4);
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail_mask(m), idx, p, 4);
+}
+inline void vprefetch(const void *p) { _mm_prefetch(static_cast<const char *>(p), _MM_HINT_T0); }
+
 #include "simd_body.inc"
 
 }  // namespace

@@ -16,16 +16,21 @@ const float kOnesFull[W] = {1.0f, 1.0f, 1.0f, 1.0f};
 inline V vzero() { return _mm_setzero_ps(); }
 inline V vset1(float a) { return _mm_set1_ps(a); }
 inline V vloadu(const float *p) { return _mm_loadu_ps(p); }
+// Partial loads and stores touch exactly n floats (n < 4), without a trip through memory.
 inline V vload_n(const float *p, int n) {
-    float t[W] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int i = 0; i < n; ++i) t[i] = p[i];
-    return _mm_loadu_ps(t);
+    switch (n) {
+        case 1: return _mm_load_ss(p);
+        case 2: return _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(p)));
+        case 3: return _mm_movelh_ps(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(p))),
+                                     _mm_load_ss(p + 2));
+        default: return _mm_setzero_ps();
+    }
 }
 inline void vstoreu(float *p, V v) { _mm_storeu_ps(p, v); }
 inline void vstore_n(float *p, V v, int n) {
-    float t[W];
-    _mm_storeu_ps(t, v);
-    for (int i = 0; i < n; ++i) p[i] = t[i];
+    if (n >= 2) _mm_store_sd(reinterpret_cast<double *>(p), _mm_castps_pd(v));
+    if (n == 1) _mm_store_ss(p, v);
+    if (n == 3) _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
 }
 inline V vadd(V a, V b) { return _mm_add_ps(a, b); }
 inline V vsub(V a, V b) { return _mm_sub_ps(a, b); }
@@ -58,6 +63,11 @@ inline V vreduce_rows(const V *v) {
     const V s23 = _mm_add_ps(_mm_unpacklo_ps(v[2], v[3]), _mm_unpackhi_ps(v[2], v[3]));
     return _mm_add_ps(_mm_movelh_ps(s01, s23), _mm_movehl_ps(s23, s01));
 }
+
+inline V vgather_stride(const float *p, int s, int m) {
+    return _mm_setr_ps(p[0], m > 1 ? p[s] : 0.0f, m > 2 ? p[2 * s] : 0.0f, m > 3 ? p[3 * s] : 0.0f);
+}
+inline void vprefetch(const void *p) { _mm_prefetch(static_cast<const char *>(p), _MM_HINT_T0); }
 
 #include "simd_body.inc"
 
