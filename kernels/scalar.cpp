@@ -5,23 +5,12 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "row_math.h"
 
 namespace dsc {
 namespace {
 
-inline float poly_eval(const float *c, uint32_t degree, float x) {
-    float s = c[degree];
-    for (uint32_t k = degree; k-- > 0;) s = s * x + c[k];
-    return s;
-}
-
-// Numerically stable log(1 + exp(z)) - y z, the BCE of a logit.
-inline float bce_from_logit(float z, float y) {
-    float az = z < 0.0f ? -z : z;
-    float pos = z > 0.0f ? z : 0.0f;
-    return pos + log1pf(expf(-az)) - y * z;
-}
-
+using namespace rowmath;
 
 inline float linear_out(const float *x, uint32_t cols, const float *theta) {
     float s = theta[0];
@@ -61,21 +50,6 @@ void linear_pass(const RowSet &rs, const float *theta, float *acc, double *grad,
     if (rs.count % kBlockRows != 0) flush(acc, p, lacc, grad, loss);
 }
 
-inline float mse_term(float pred, float y, float *g) {
-    float r = pred - y;
-    *g = 2.0f * r;
-    return r * r;
-}
-
-// d/dz = sigmoid(z) - y, formed as (1 - y) - q or q - y with q = e^-|z| / (1 + e^-|z|), so a
-// confident, correct prediction keeps a gradient with full relative accuracy.
-inline float bce_term(float z, float y, float *g) {
-    const float t = expf(z < 0.0f ? z : -z);
-    const float q = t / (1.0f + t);
-    *g = z >= 0.0f ? (1.0f - y) - q : q - y;
-    return bce_from_logit(z, y);
-}
-
 void linear_mse(const RowSet &rs, const float *theta, uint32_t, float *acc, double *grad,
                 double *loss) {
     linear_pass(rs, theta, acc, grad, loss, mse_term);
@@ -107,9 +81,7 @@ double linear_mse_loss(const RowSet &rs, const float *theta, uint32_t) {
 }
 
 double linear_bce_loss(const RowSet &rs, const float *theta, uint32_t) {
-    return linear_loss_pass(rs, theta, [](float z, float y, float *) {
-        return bce_from_logit(z, y);
-    });
+    return linear_loss_pass(rs, theta, [](float z, float y, float *) { return bce_loss(z, y); });
 }
 
 // Polynomial: features 1, x, x^2, .. formed in registers, never stored.
@@ -154,9 +126,6 @@ double poly_mse_loss(const RowSet &rs, const float *theta, uint32_t degree) {
 }
 
 // y = a + b P3(c + d x), P3(t) = (5 t^3 - 3 t) / 2, P3'(t) = (15 t^2 - 3) / 2.
-inline float p3(float t) { return 0.5f * t * (5.0f * t * t - 3.0f); }
-inline float dp3(float t) { return 0.5f * (15.0f * t * t - 3.0f); }
-
 void legendre3_mse(const RowSet &rs, const float *theta, uint32_t, float *acc, double *grad,
                    double *loss) {
     const float a = theta[0], b = theta[1], c = theta[2], d = theta[3];

@@ -1331,7 +1331,7 @@ TEST_CASE("api: divergence stops with the last finite parameters the model passe
             const size_t rows = (size_t)in_last * md.batch;
             REQUIRE(rows <= n);
             std::vector<float> Xr(rows * d), yr(rows);
-            dsc::Permutation perm;
+            dsc::Permutation perm = {};
             if (md.shuffle) dsc::permutation_init(&perm, n, c.seed, full_epochs);
             for (size_t i = 0; i < rows; ++i) {
                 const size_t src = md.shuffle ? (size_t)dsc::permutation_apply(perm, i) : i;

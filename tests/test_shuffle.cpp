@@ -10,7 +10,7 @@
 TEST_CASE("shuffle permutation is a bijection for every size") {
     for (uint64_t n : {1ull, 2ull, 3ull, 4ull, 5ull, 7ull, 16ull, 17ull, 100ull, 255ull, 256ull,
                        257ull, 1000ull, 65537ull}) {
-        dsc::Permutation p;
+        dsc::Permutation p = {};
         dsc::permutation_init(&p, n, 12345, 3);
         std::vector<int> seen(n, 0);
         for (uint64_t i = 0; i < n; ++i) {
@@ -24,7 +24,7 @@ TEST_CASE("shuffle permutation is a bijection for every size") {
 
 TEST_CASE("shuffle matches the independent Python implementation") {
     for (const ShuffleGolden &g : kShuffleGolden) {
-        dsc::Permutation p;
+        dsc::Permutation p = {};
         dsc::permutation_init(&p, g.n, g.seed, g.epoch);
         for (uint64_t i = 0; i < g.n && i < 10; ++i) {
             INFO("n=", g.n, " seed=", g.seed, " epoch=", g.epoch, " i=", i);
@@ -36,7 +36,7 @@ TEST_CASE("shuffle matches the independent Python implementation") {
 TEST_CASE("shuffle differs between epochs and seeds, and is not the identity") {
     const uint64_t n = 1000;
     auto order = [&](uint64_t seed, uint64_t epoch) {
-        dsc::Permutation p;
+        dsc::Permutation p = {};
         dsc::permutation_init(&p, n, seed, epoch);
         std::vector<uint64_t> v(n);
         for (uint64_t i = 0; i < n; ++i) v[i] = dsc::permutation_apply(p, i);

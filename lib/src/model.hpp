@@ -6,6 +6,7 @@
 
 #include "descent.h"
 #include "kernels.h"
+#include "portable.hpp"
 
 namespace dsc {
 
@@ -105,15 +106,6 @@ struct StepInput {
 // candidate parameter is not finite (the caller then keeps the old ones).
 bool sgd_step(dsc_model *m, const StepInput &in, float *out);
 float scheduled_lr(const dsc_config &cfg, float base, uint64_t t);
-
-// shuffle.cpp: a seeded bijection of [0, n) for each epoch, without storing a permutation.
-struct Permutation {
-    uint64_t n;
-    uint64_t keys[4];
-    uint32_t half_bits;
-};
-void permutation_init(Permutation *p, uint64_t n, uint64_t seed, uint64_t epoch);
-uint64_t permutation_apply(const Permutation &p, uint64_t i);
 
 // blob.cpp
 uint32_t crc32(const void *data, size_t len, uint32_t crc);

@@ -1,14 +1,9 @@
-// The SGD update with torch.optim.SGD's semantics, and the learning-rate schedules.
-//
-//   g = grad * scale (+ weight_decay * theta)          coupled L2, before momentum
-//   buf = g                       on the first step     (no dampening factor then)
-//   buf = momentum * buf + (1 - dampening) * g          afterwards
-//   g = nesterov ? g + momentum * buf : buf
-//   theta = theta - lr * g
-// Arithmetic is float32 in this order, as torch does it, so trajectories match to rounding.
+// The SGD step over all parameters (torch.optim.SGD semantics, per-parameter arithmetic in
+// portable.hpp, float32 in torch's order) and the learning-rate schedules.
 #include <math.h>
 
 #include "model.hpp"
+#include "portable.hpp"
 
 namespace dsc {
 
@@ -17,15 +12,11 @@ bool sgd_step(dsc_model *m, const StepInput &in, float *out) {
     const float *theta = params(m);
     float *buf = at<float>(m, m->lay.velocity);
     const bool first = !m->st.has_buf;
+    const SgdCoeffs k = {in.lr, c.momentum, c.dampening, c.weight_decay, c.nesterov != 0, buf != nullptr};
+    float unused = 0.0f;
     uint32_t bad = 0;
     for (uint32_t j = 0; j < m->n_params; ++j) {
-        float g = (float)(in.grad[j] * in.scale);
-        if (c.weight_decay != 0.0f) g = g + c.weight_decay * theta[j];
-        if (buf) {
-            buf[j] = first ? g : c.momentum * buf[j] + (1.0f - c.dampening) * g;
-            g = c.nesterov ? g + c.momentum * buf[j] : buf[j];
-        }
-        out[j] = theta[j] + (-in.lr) * g;
+        out[j] = sgd_update(theta[j], (float)(in.grad[j] * in.scale), buf ? &buf[j] : &unused, first, k);
         bad |= (uint32_t)!isfinite(out[j]);
     }
     if (buf) m->st.has_buf = 1;

@@ -243,7 +243,7 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
             diverged = !isfinite(epoch_loss) || !step(m, n, &lr_used);
             if (c.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
         } else {
-            Permutation perm;
+            Permutation perm = {};
             uint32_t *idx = at<uint32_t>(m, m->lay.idx);
             if (idx) permutation_init(&perm, n, c.seed, m->st.epoch);
             for (size_t first = 0; first < n && !diverged; first += c.batch_size) {

@@ -1,0 +1,51 @@
+// Per-row model math shared by the scalar kernels and the CUDA kernels (compiled for host and
+// device). Only non-ISA translation units include this (scalar.cpp, lib/, kernels/cuda/), so no
+// copy built with vector flags can be picked by the linker for code that must run anywhere.
+#pragma once
+
+#include <math.h>
+#include <stdint.h>
+
+#if defined(__CUDACC__)
+#define DSC_HD __host__ __device__ __forceinline__
+#else
+#define DSC_HD inline
+#endif
+
+namespace dsc {
+namespace rowmath {
+
+DSC_HD float poly_eval(const float *c, uint32_t degree, float x) {
+    float s = c[degree];
+    for (uint32_t k = degree; k-- > 0;) s = s * x + c[k];
+    return s;
+}
+
+// Legendre P3 and its derivative.
+DSC_HD float p3(float t) { return 0.5f * t * (5.0f * t * t - 3.0f); }
+DSC_HD float dp3(float t) { return 0.5f * (15.0f * t * t - 3.0f); }
+
+// MSE row: loss (pred - y)^2, d/dpred = 2 (pred - y).
+DSC_HD float mse_term(float pred, float y, float *g) {
+    const float r = pred - y;
+    *g = 2.0f * r;
+    return r * r;
+}
+
+// BCE from the logit: log(1 + e^z) - y z, stable for any z; d/dz = sigmoid(z) - y formed as
+// (1 - y) - q or q - y with q = e^-|z| / (1 + e^-|z|), exact when a confident prediction is
+// right.
+DSC_HD float bce_term(float z, float y, float *g) {
+    const float t = expf(z < 0.0f ? z : -z);
+    const float q = t / (1.0f + t);
+    *g = z >= 0.0f ? (1.0f - y) - q : q - y;
+    return (z > 0.0f ? z : 0.0f) + log1pf(t) - y * z;
+}
+
+DSC_HD float bce_loss(float z, float y) {
+    const float az = z < 0.0f ? -z : z;
+    return (z > 0.0f ? z : 0.0f) + log1pf(expf(-az)) - y * z;
+}
+
+}  // namespace rowmath
+}  // namespace dsc
