@@ -34,16 +34,6 @@ struct Layout {
     uint32_t total;     // bytes from the model start to the end of the last array
 };
 
-struct TrainState {
-    uint64_t step;        // optimizer steps taken so far (1-based t of the next is step + 1)
-    uint32_t epoch;       // epochs completed so far (keys the shuffle permutation)
-    uint32_t has_buf;     // momentum buffer holds a value (torch: first step sets buf = g)
-    float lr;             // learning rate in force; 0 = automatic rate not picked yet
-    float best_loss;      // best per-sample epoch loss (tol / adaptive), +inf at start
-    float prev_loss;      // last epoch's loss (automatic-rate safeguard), +inf at start
-    uint32_t no_improve;  // epochs without improvement by tol
-};
-
 }  // namespace dsc
 
 struct dsc_model {
@@ -105,7 +95,6 @@ struct StepInput {
 // Writes the candidate parameters to `out`; updates the momentum buffer. Returns false if a
 // candidate parameter is not finite (the caller then keeps the old ones).
 bool sgd_step(dsc_model *m, const StepInput &in, float *out);
-float scheduled_lr(const dsc_config &cfg, float base, uint64_t t);
 
 // blob.cpp
 uint32_t crc32(const void *data, size_t len, uint32_t crc);

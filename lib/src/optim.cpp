@@ -23,9 +23,4 @@ bool sgd_step(dsc_model *m, const StepInput &in, float *out) {
     return bad == 0;
 }
 
-float scheduled_lr(const dsc_config &cfg, float base, uint64_t t) {
-    if (cfg.schedule != DSC_LR_INVSCALING || cfg.power_t == 0.0f) return base;
-    return (float)((double)base / pow((double)t, (double)cfg.power_t));
-}
-
 }  // namespace dsc

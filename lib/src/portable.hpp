@@ -3,6 +3,7 @@
 // same rows and update parameters with the same float32 operations.
 #pragma once
 
+#include <math.h>
 #include <stdint.h>
 
 #include "row_math.h"  // DSC_HD
@@ -70,6 +71,52 @@ DSC_HD float sgd_update(float theta, float g, float *buf, bool first, const SgdC
         g = c.nesterov ? g + c.momentum * *buf : *buf;
     }
     return theta + (-c.lr) * g;
+}
+
+// ---- schedules and the end of an epoch -----------------------------------------------------
+struct TrainState {
+    uint64_t step;        // optimizer steps taken so far (1-based t of the next is step + 1)
+    uint32_t epoch;       // epochs completed so far (keys the shuffle permutation)
+    uint32_t has_buf;     // momentum buffer holds a value (torch: first step sets buf = g)
+    float lr;             // learning rate in force; 0 = automatic rate not picked yet
+    float best_loss;      // best per-sample epoch loss (tol / adaptive), +inf at start
+    float prev_loss;      // last epoch's loss (automatic-rate safeguard), +inf at start
+    uint32_t no_improve;  // epochs without improvement by tol
+};
+
+// Inverse scaling: lr_t = lr / t^power_t (t = the step being taken, from 1).
+DSC_HD float scheduled_lr(bool invscaling, float power_t, float base, uint64_t t) {
+    if (!invscaling || power_t == 0.0f) return base;
+    return (float)((double)base / pow((double)t, (double)power_t));
+}
+
+struct EpochRules {
+    bool safeguard;      // automatic rate, full batch, no momentum: halve lr if the loss rises
+    bool adaptive;       // scikit-learn's adaptive schedule
+    float tol;           // < 0: off
+    uint32_t patience;   // n_iter_no_change
+    double per_sample;   // epoch loss -> per-sample loss (1, or 1/n for sum reduction)
+};
+
+// Bookkeeping after an epoch whose loss was finite: the safeguard, then scikit-learn's
+// n_iter_no_change rule (adaptive: lr /= 5 while lr > 1e-6). Returns 0 to go on, else a
+// dsc_stop_reason (DSC_STOP_TOLERANCE = 2, DSC_STOP_LR_MIN = 4).
+DSC_HD uint32_t epoch_end(TrainState &st, const EpochRules &r, double epoch_loss) {
+    if (r.safeguard && epoch_loss > (double)st.prev_loss * (1.0 + 1e-6)) st.lr *= 0.5f;
+    st.prev_loss = (float)epoch_loss;
+    if (r.tol < 0.0f) return 0;
+    const double ps = epoch_loss * r.per_sample;
+    if (ps > (double)st.best_loss - (double)r.tol) st.no_improve += 1;
+    else st.no_improve = 0;
+    if (ps < (double)st.best_loss) st.best_loss = (float)ps;
+    if (st.no_improve < r.patience) return 0;
+    if (!r.adaptive) return 2;
+    if (st.lr > 1e-6f) {
+        st.lr /= 5.0f;
+        st.no_improve = 0;
+        return 0;
+    }
+    return 4;
 }
 
 }  // namespace dsc

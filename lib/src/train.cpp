@@ -170,7 +170,7 @@ bool step(dsc_model *m, size_t rows, float *lr_used) {
     StepInput in;
     in.grad = at<double>(m, m->lay.grad);
     in.scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)rows : 1.0;
-    in.lr = scheduled_lr(m->cfg, m->st.lr, m->st.step + 1);
+    in.lr = scheduled_lr(m->cfg.schedule == DSC_LR_INVSCALING, m->cfg.power_t, m->st.lr, m->st.step + 1);
     *lr_used = in.lr;
     float *cand = at<float>(m, m->lay.work);
     if (!sgd_step(m, in, cand)) return false;
@@ -232,7 +232,14 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
     if (m->st.lr == 0.0f) m->st.lr = auto_lr(m, all);
     rep->lr_initial = m->st.lr;
     float lr_used = m->st.lr;
-    const double per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / (double)n;
+    // Automatic rate safeguard: with momentum 0 and the full batch, a rise in the loss means
+    // the step exceeded 2/L.
+    EpochRules rules;
+    rules.safeguard = automatic && c.batch_size == 0 && c.momentum == 0.0f;
+    rules.adaptive = c.schedule == DSC_LR_ADAPTIVE;
+    rules.tol = c.tol;
+    rules.patience = c.n_iter_no_change;
+    rules.per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / (double)n;
     const uint64_t steps_before = m->st.step;
 
     for (uint32_t e = 0; e < c.max_epochs; ++e) {
@@ -279,32 +286,14 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
             finish(m, rep, DSC_STOP_CALLBACK, "stopped by the on_epoch callback", all);
             return DSC_OK;
         }
-        // Automatic rate safeguard: with momentum 0 and the full batch, a rise in the loss
-        // means the step exceeded 2/L.
-        if (automatic && c.batch_size == 0 && c.momentum == 0.0f &&
-            epoch_loss > (double)m->st.prev_loss * (1.0 + 1e-6))
-            m->st.lr *= 0.5f;
-        m->st.prev_loss = (float)epoch_loss;
-        if (c.tol >= 0.0f) {
-            const double ps = epoch_loss * per_sample;
-            if (ps > (double)m->st.best_loss - (double)c.tol) m->st.no_improve += 1;
-            else m->st.no_improve = 0;
-            if (ps < (double)m->st.best_loss) m->st.best_loss = (float)ps;
-            if (m->st.no_improve >= c.n_iter_no_change) {
-                if (c.schedule != DSC_LR_ADAPTIVE) {
-                    finish(m, rep, DSC_STOP_TOLERANCE,
-                           "loss stopped improving by tol for n_iter_no_change epochs", all);
-                    return DSC_OK;
-                }
-                if (m->st.lr > 1e-6f) {
-                    m->st.lr /= 5.0f;
-                    m->st.no_improve = 0;
-                } else {
-                    finish(m, rep, DSC_STOP_LR_MIN,
-                           "adaptive schedule: learning rate fell to 1e-6", all);
-                    return DSC_OK;
-                }
-            }
+        const uint32_t why = epoch_end(m->st, rules, epoch_loss);
+        if (why == DSC_STOP_TOLERANCE) {
+            finish(m, rep, DSC_STOP_TOLERANCE, "loss stopped improving by tol for n_iter_no_change epochs", all);
+            return DSC_OK;
+        }
+        if (why == DSC_STOP_LR_MIN) {
+            finish(m, rep, DSC_STOP_LR_MIN, "adaptive schedule: learning rate fell to 1e-6", all);
+            return DSC_OK;
         }
     }
     finish(m, rep, DSC_STOP_MAX_EPOCHS, "reached max_epochs", all);
