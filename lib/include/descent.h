@@ -51,7 +51,8 @@ typedef enum dsc_status {
     DSC_ERR_BAD_MODEL_BLOB = 6,   /* truncated, corrupted or hostile blob                      */
     DSC_ERR_UNSUPPORTED = 7,      /* valid request this build or model cannot serve            */
     DSC_ERR_BUFFER_TOO_SMALL = 8, /* output buffer (dsc_save, dsc_get_params) too small        */
-    DSC_ERR_SIZE_OVERFLOW = 9     /* n_samples * n_features bytes does not fit in size_t       */
+    DSC_ERR_SIZE_OVERFLOW = 9,    /* n_samples * n_features bytes does not fit in size_t       */
+    DSC_ERR_DEVICE = 10           /* a CUDA runtime call failed (see dsc_fit_report.message)   */
 } dsc_status;
 
 typedef enum dsc_model_kind {
@@ -135,6 +136,14 @@ typedef struct dsc_config {
     dsc_parallel_for_fn parallel_for;
     void *pool;            /* passed to parallel_for                                          */
     uint32_t max_tasks;    /* task slots per parallel_for call (default 16, >= 1)             */
+    /* CUDA backend only (DSC_BACKEND_CUDA): the caller's device buffer, of at least
+     * dsc_cuda_arena_size(cfg) bytes (cudaMalloc it once; the library never allocates device
+     * memory), the most rows a fit may copy from host memory into it (0 if X and y are always
+     * device pointers), and the device ordinal. */
+    void *cuda_arena;
+    uint64_t cuda_arena_bytes;
+    uint64_t cuda_max_samples;
+    int32_t cuda_device;
 } dsc_config;
 
 typedef struct dsc_fit_report {
@@ -212,10 +221,28 @@ dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_b
                        dsc_model **out);
 dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *user);
 
+/* ---- CUDA backend (builds with -DDESCENT_CUDA=ON) --------------------------------------------
+ * A model created with backend DSC_BACKEND_CUDA trains on the GPU: X and y may be host or
+ * device pointers (detected; host data is copied once per fit into the device arena, device
+ * data is read in place). Prediction and dsc_loss run on the CPU with host pointers. */
+typedef struct dsc_cuda_info {
+    int available;          /* 1 if the build has CUDA and a usable device was found      */
+    int device;             /* the ordinal examined                                        */
+    int cc_major, cc_minor; /* compute capability                                          */
+    int integrated;         /* 1 when the GPU shares host memory (Jetson)                  */
+    uint64_t total_memory;  /* bytes                                                       */
+    char name[96];
+    const char *message;    /* static text: "ok", or why CUDA is unavailable               */
+} dsc_cuda_info;
+dsc_status dsc_cuda_query(int device, dsc_cuda_info *info);
+/* Exact device bytes a CUDA model needs (uses cfg->cuda_max_samples); 0 if cfg is invalid. */
+size_t dsc_cuda_arena_size(const dsc_config *cfg);
+
 /* ---- introspection -------------------------------------------------------------------------- */
 const char *dsc_status_string(dsc_status s);
 const char *dsc_stop_reason_string(dsc_stop_reason r);
-/* Name of the kernel path the model runs on: "scalar", "sse2", "avx2", "avx512" or "neon". */
+/* Name of the kernel path the model trains on: "scalar", "sse2", "avx2", "avx512", "neon" or
+ * "cuda". */
 const char *dsc_backend_name(const dsc_model *m);
 /* 1 if this build has the backend and this CPU can run it, else 0. AUTO: the best such path. */
 int dsc_backend_available(dsc_backend backend);

@@ -190,6 +190,7 @@ const char *dsc_status_string(dsc_status s) {
         case DSC_ERR_UNSUPPORTED: return "unsupported by this model, build or CPU";
         case DSC_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
         case DSC_ERR_SIZE_OVERFLOW: return "n_samples * n_features overflows size_t";
+        case DSC_ERR_DEVICE: return "a CUDA runtime call failed";
     }
     return "unknown status";
 }

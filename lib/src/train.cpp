@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "autolr.hpp"
 #include "model.hpp"
 
 namespace dsc {
@@ -113,55 +114,12 @@ void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, dou
     }
 }
 
-// Automatic step size 1/L, L an estimate of the gradient's Lipschitz constant:
-//   L = c * lambda_max(Phi^T Phi) / n   (full batch, mean; drop /n for sum)
-//   L = c * max_i |phi_i|^2 (* b for sum)  (minibatch: bounds every batch's curvature)
-// plus weight_decay, with c = 2 for MSE and 1/4 for BCE (sigmoid' <= 1/4); minibatch steps
-// with momentum are further scaled by (1 - momentum). lambda_max comes
-// from power iteration; |A v| for a unit v never exceeds lambda_max, and full-batch training in
-// automatic mode halves the rate if the loss ever rises, which only a step above 2/L can cause.
 float auto_lr(dsc_model *m, const RowSet &all) {
-    const uint32_t p = m->n_params;
-    const dsc_config &c = m->cfg;
-    float *v = at<float>(m, m->lay.work);
-    double *w = at<double>(m, m->lay.grad);
-    const double curv = c.kind == DSC_LOGISTIC ? 0.25 : 2.0;
-    const double n = (double)all.count;
-    double L;
-    if (c.batch_size == 0) {
-        double norm = 0.0;
-        for (uint32_t j = 0; j < p; ++j) {
-            v[j] = 1.0f + 0.5f * (float)j / (float)p;
-            norm += (double)v[j] * v[j];
-        }
-        for (uint32_t j = 0; j < p; ++j) v[j] = (float)(v[j] / sqrt(norm));
-        double lam = 0.0, prev = 0.0, max_sq;
-        for (int it = 0; it < 50; ++it) {
-            gram_pass(m, all, v, true, w, &max_sq);
-            double wn = 0.0;
-            for (uint32_t j = 0; j < p; ++j) wn += w[j] * w[j];
-            wn = sqrt(wn);
-            if (!(wn > 0.0) || !isfinite(wn)) break;
-            for (uint32_t j = 0; j < p; ++j) v[j] = (float)(w[j] / wn);
-            if (wn > lam) lam = wn;
-            if (it >= 4 && fabs(wn - prev) <= 1e-4 * wn) break;
-            prev = wn;
-        }
-        L = curv * lam * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 / n : 1.0);
-    } else {
-        double max_sq;
-        for (uint32_t j = 0; j < p; ++j) v[j] = 0.0f;
-        gram_pass(m, all, v, false, w, &max_sq);
-        const double b = c.batch_size < all.count ? (double)c.batch_size : n;
-        L = curv * max_sq * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 : b);
-        // Momentum (or Nesterov) scales the steady-state stochastic step by 1 / (1 - momentum);
-        // without this compensation, momentum 0.9 diverges on noisy minibatch gradients.
-        L /= 1.0 - (double)c.momentum;
-    }
-    L += (double)c.weight_decay;
-    if (!(L > 0.0) || !isfinite(L)) return 1.0f;
-    float lr = (float)(1.0 / L);
-    return lr > 0.0f ? lr : 1e-38f;
+    return pick_lr(m->cfg, m->n_params, all.count, at<float>(m, m->lay.work),
+                   at<double>(m, m->lay.grad),
+                   [&](const float *v, bool product, double *out, double *max_sq) {
+                       gram_pass(m, all, v, product, out, max_sq);
+                   });
 }
 
 // One optimizer step from the gradient in m's grad buffer. False if it would leave the
