@@ -842,9 +842,8 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
         hostile(lin_plain.blob, "state lr +Inf", [](Bytes &b) { wrf32(b, off::st_lr, kInf); });
         hostile(lin_plain.blob, "state lr -1", [](Bytes &b) { wrf32(b, off::st_lr, -1.0f); });
         hostile(leg3.blob, "state lr 0 with a fixed config lr", [](Bytes &b) { wrf32(b, off::st_lr, 0.0f); });
-        hostile(adap.blob, "no_improve > n_iter_no_change", [](Bytes &b) {
-            wr32(b, off::no_improve, rd32(b, off::n_iter_no_change) + 1);
-        });
+        // no_improve is a plain counter (a fit resumed after a tolerance stop adds one more),
+        // so any value loads: nothing to reject here.
     }
 }
 

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cuda_glue.hpp"
 #include "model.hpp"
 
 using namespace dsc;
@@ -79,7 +80,16 @@ dsc_status dsc_create(const dsc_config *cfg, void *arena, size_t arena_bytes, ds
     if (!arena || !out) return DSC_ERR_INVALID_ARGUMENT;
     dsc_status s = check_config(cfg, nullptr);
     if (s != DSC_OK) return s;
+    if (cfg->backend == DSC_BACKEND_CUDA && (s = cuda_prepare(*cfg, nullptr)) != DSC_OK) return s;
     return place_model(*cfg, false, arena, arena_bytes, out);
+}
+
+size_t dsc_cuda_arena_size(const dsc_config *cfg) {
+    if (!cfg || cfg->struct_size != sizeof(dsc_config)) return 0;
+    dsc_config c = *cfg;
+    c.backend = DSC_BACKEND_CUDA;
+    if (check_config(&c, nullptr) != DSC_OK) return 0;
+    return cuda_arena_size(c);
 }
 
 dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_samples,
@@ -96,6 +106,18 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
         return DSC_ERR_UNSUPPORTED;
     }
     const char *msg = nullptr;
+    if (m->cfg.backend == DSC_BACKEND_CUDA) {
+        // X and y may live on the device: the CUDA backend validates them there.
+        if (!X || !y || n_samples == 0) {
+            rep->message = "X or y is NULL, or n_samples is 0";
+            return DSC_ERR_INVALID_ARGUMENT;
+        }
+        if (n_samples > SIZE_MAX / sizeof(float) / m->cfg.n_features) {
+            rep->message = "n_samples * n_features * sizeof(float) overflows size_t";
+            return DSC_ERR_SIZE_OVERFLOW;
+        }
+        return cuda_fit(m, X, y, n_samples, rep);
+    }
     dsc_status s = check_data(m->cfg, X, y, n_samples, true, &msg);
     if (s != DSC_OK) {
         rep->message = msg;
@@ -176,7 +198,10 @@ dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *use
     return DSC_OK;
 }
 
-const char *dsc_backend_name(const dsc_model *m) { return valid(m) ? m->k->name : "invalid"; }
+const char *dsc_backend_name(const dsc_model *m) {
+    if (!valid(m)) return "invalid";
+    return m->cfg.backend == DSC_BACKEND_CUDA ? "cuda" : m->k->name;
+}
 
 const char *dsc_status_string(dsc_status s) {
     switch (s) {

@@ -62,8 +62,10 @@ dsc_status place_model(const dsc_config &cfg, bool predict_only, void *arena, si
     m->flags = predict_only ? kFlagPredictOnly : 0u;
     m->n_params = param_count(cfg);
     m->cfg = cfg;
+    m->blob_backend = cfg.backend;
     m->lay = lay;
-    m->k = kernels_for(cfg.backend);
+    // A CUDA model trains on the GPU; its host-side passes (predict, loss) use the best CPU path.
+    m->k = kernels_for(cfg.backend == DSC_BACKEND_CUDA ? (uint32_t)DSC_BACKEND_AUTO : cfg.backend);
     reset_train_state(m);
     *out = m;
     return DSC_OK;

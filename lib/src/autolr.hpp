@@ -36,7 +36,8 @@ float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *
             double wn = 0.0;
             for (uint32_t j = 0; j < p; ++j) wn += w[j] * w[j];
             wn = sqrt(wn);
-            if (!(wn > 0.0) || !isfinite(wn)) break;
+            if (!isfinite(wn)) return 1.17549435e-38f;  // float overflow: curvature beyond float
+            if (!(wn > 0.0)) break;
             for (uint32_t j = 0; j < p; ++j) v[j] = (float)(w[j] / wn);
             if (wn > lam) lam = wn;
             if (it >= 4 && fabs(wn - prev) <= 1e-4 * wn) break;
@@ -54,9 +55,11 @@ float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *
         L /= 1.0 - (double)c.momentum;
     }
     L += (double)c.weight_decay;
-    if (!(L > 0.0) || !isfinite(L)) return 1.0f;
-    const float lr = (float)(1.0 / L);
-    return lr > 0.0f ? lr : 1e-38f;
+    // Rows whose |phi|^2 overflows float have a curvature beyond float: the smallest normal rate.
+    if (!isfinite(L)) return 1.17549435e-38f;
+    if (!(L > 0.0)) return 1.0f;
+    const double lr = 1.0 / L;
+    return lr > 3.40282347e38 ? 3.40282347e38f : lr < 1.17549435e-38 ? 1.17549435e-38f : (float)lr;
 }
 
 }  // namespace dsc

@@ -126,7 +126,7 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
         w.u32(c.nesterov);
         w.u32(c.schedule);
         w.u32(c.n_iter_no_change);
-        w.u32(c.backend);
+        w.u32(m->blob_backend);
         w.u64(c.seed);
         w.f32(c.lr);
         w.f32(c.momentum);
@@ -241,11 +241,11 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     if (p.full) {
         const TrainState &st = p.st;
         if (st.has_buf > 1 || (st.has_buf && !p.velocity)) return DSC_ERR_BAD_MODEL_BLOB;
-        if (!(st.lr >= 0.0f) || st.lr > 3.4e38f) return DSC_ERR_BAD_MODEL_BLOB;
+        if (!(st.lr >= 0.0f) || !(st.lr <= 3.40282347e38f)) return DSC_ERR_BAD_MODEL_BLOB;  // NaN, Inf
         if (c.lr != 0.0f && st.lr == 0.0f) return DSC_ERR_BAD_MODEL_BLOB;
         if (!(st.best_loss >= 0.0f)) return DSC_ERR_BAD_MODEL_BLOB;  // NaN or negative
         if (!(st.prev_loss >= 0.0f)) return DSC_ERR_BAD_MODEL_BLOB;
-        if (st.no_improve > c.n_iter_no_change) return DSC_ERR_BAD_MODEL_BLOB;
+        // no_improve is a plain counter: each fit resumed after a tolerance stop adds one more.
     }
     return DSC_OK;
 }
@@ -329,14 +329,17 @@ dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_b
     dsc_status s = parse(blob, len, &p);
     if (s != DSC_OK) return s;
     dsc_config cfg = p.cfg;
-    if (!kernels_for(cfg.backend)) cfg.backend = DSC_BACKEND_AUTO;
+    // A blob carries no device arena, and may come from a machine with other CPU features: a
+    // backend this machine cannot run here (CUDA included) becomes AUTO. The blob's own value
+    // is kept for saving back, so a load/save round trip is byte-identical.
+    if (cfg.backend == DSC_BACKEND_CUDA || !kernels_for(cfg.backend)) cfg.backend = DSC_BACKEND_AUTO;
     cfg.parallel_for = parallel_for;
     cfg.pool = parallel_for ? pool : nullptr;
     cfg.max_tasks = parallel_for ? max_tasks : cfg.max_tasks;
     dsc_model *m;
     s = place_model(cfg, !p.full, arena, arena_bytes, &m);
     if (s != DSC_OK) return s;
-    m->cfg.backend = p.cfg.backend;  // keep what the blob says, so it saves back unchanged
+    m->blob_backend = p.cfg.backend;
     load_f32s(p.params, p.n_params, params(m));
     if (p.full) {
         m->st = p.st;

@@ -40,7 +40,7 @@ struct dsc_model {
     uint32_t magic;
     uint32_t flags;
     uint32_t n_params;
-    uint32_t reserved;
+    uint32_t blob_backend;  // the backend dsc_save writes: the config's, or the blob's it came from
     dsc_config cfg;
     dsc::TrainState st;
     dsc::Layout lay;

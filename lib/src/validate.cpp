@@ -2,6 +2,7 @@
 // without checks. Each rejection names the field at fault.
 #include <string.h>
 
+#include "cuda_glue.hpp"
 #include "model.hpp"
 
 namespace dsc {
@@ -83,6 +84,7 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     Layout lay;
     if (!compute_layout(*cfg, false, &lay))
         return bad(msg, "the arena for this config would exceed 4 GiB (batch_size or n_features too large)");
+    if (cfg->backend == DSC_BACKEND_CUDA) return cuda_check_config(*cfg, msg);
     if (!kernels_for(cfg->backend)) {
         if (msg) *msg = "config.backend is not compiled into this build or not supported by this CPU";
         return DSC_ERR_UNSUPPORTED;
