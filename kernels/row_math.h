@@ -11,6 +11,11 @@
 #else
 #define DSC_HD inline
 #endif
+#if defined(__GNUC__)
+#define DSC_NOINLINE __attribute__((noinline))
+#else
+#define DSC_NOINLINE
+#endif
 
 namespace dsc {
 namespace rowmath {

@@ -520,6 +520,11 @@ size_t cuda_arena_size(const dsc_config &cfg) {
 }
 
 dsc_status cuda_fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep) {
+    dsc_fit_report local;
+    if (!rep) {
+        memset(&local, 0, sizeof local);
+        rep = &local;
+    }
     const cuda::Failure f = cuda::run_fit(m, X, y, n, rep);
     if (f.status != DSC_OK && f.status != DSC_ERR_DIVERGED) rep->message = f.message;
     return f.status;

@@ -94,33 +94,33 @@ size_t dsc_cuda_arena_size(const dsc_config *cfg) {
 
 dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_samples,
                    dsc_fit_report *report) {
-    dsc_fit_report local;
-    dsc_fit_report *rep = report ? report : &local;
-    memset(rep, 0, sizeof(*rep));
+    // No local report when the caller passes none: dsc_fit's stack is budgeted on MCUs.
+    dsc_fit_report *rep = report;
+    if (rep) memset(rep, 0, sizeof(*rep));
     if (!valid(m)) {
-        rep->message = "model is NULL or not a descent model";
+        if (rep) rep->message = "model is NULL or not a descent model";
         return DSC_ERR_INVALID_ARGUMENT;
     }
     if (!trainable(m)) {
-        rep->message = "model was loaded from a predictor blob and cannot be trained";
+        if (rep) rep->message = "model was loaded from a predictor blob and cannot be trained";
         return DSC_ERR_UNSUPPORTED;
     }
     const char *msg = nullptr;
     if (m->cfg.backend == DSC_BACKEND_CUDA) {
         // X and y may live on the device: the CUDA backend validates them there.
         if (!X || !y || n_samples == 0) {
-            rep->message = "X or y is NULL, or n_samples is 0";
+            if (rep) rep->message = "X or y is NULL, or n_samples is 0";
             return DSC_ERR_INVALID_ARGUMENT;
         }
         if (n_samples > SIZE_MAX / sizeof(float) / m->cfg.n_features) {
-            rep->message = "n_samples * n_features * sizeof(float) overflows size_t";
+            if (rep) rep->message = "n_samples * n_features * sizeof(float) overflows size_t";
             return DSC_ERR_SIZE_OVERFLOW;
         }
         return cuda_fit(m, X, y, n_samples, rep);
     }
     dsc_status s = check_data(m->cfg, X, y, n_samples, true, &msg);
     if (s != DSC_OK) {
-        rep->message = msg;
+        if (rep) rep->message = msg;
         return s;
     }
     return fit(m, X, y, n_samples, rep);

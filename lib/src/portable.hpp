@@ -84,10 +84,11 @@ struct TrainState {
     uint32_t no_improve;  // epochs without improvement by tol
 };
 
-// Inverse scaling: lr_t = lr / t^power_t (t = the step being taken, from 1).
+// Inverse scaling: lr_t = lr / t^power_t (t = the step being taken, from 1), in float:
+// lr * e^(-power_t ln t), so microcontrollers without a double FPU need no double pow.
 DSC_HD float scheduled_lr(bool invscaling, float power_t, float base, uint64_t t) {
     if (!invscaling || power_t == 0.0f) return base;
-    return (float)((double)base / pow((double)t, (double)power_t));
+    return base * expf(-power_t * logf((float)t));
 }
 
 struct EpochRules {

@@ -66,7 +66,7 @@ void chunk_task(void *arg, uint32_t i) {
 // Runs every chunk of `rs` through the caller's parallel_for, max_tasks chunks per call, and
 // folds the chunk sums in chunk order: the same additions, in the same order, as the
 // single-threaded pass, whatever the number of threads.
-void parallel_chunks(dsc_model *m, const RowSet &rs, const float *v, double *sums,
+DSC_NOINLINE void parallel_chunks(dsc_model *m, const RowSet &rs, const float *v, double *sums,
                      double *extra) {
     const uint32_t p = m->n_params;
     const size_t chunks = chunk_count(rs.count);
@@ -114,7 +114,9 @@ void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, dou
     }
 }
 
-float auto_lr(dsc_model *m, const RowSet &all) {
+// Not inlined, here and for the epoch bodies below: their frames then never stack on top of
+// each other inside fit(), which keeps dsc_fit's worst-case stack small on microcontrollers.
+DSC_NOINLINE float auto_lr(dsc_model *m, const RowSet &all) {
     return pick_lr(m->cfg, m->n_params, all.count, at<float>(m, m->lay.work),
                    at<double>(m, m->lay.grad),
                    [&](const float *v, bool product, double *out, double *max_sq) {
@@ -124,7 +126,7 @@ float auto_lr(dsc_model *m, const RowSet &all) {
 
 // One optimizer step from the gradient in m's grad buffer. False if it would leave the
 // parameters non-finite (they are then left as they were).
-bool step(dsc_model *m, size_t rows, float *lr_used) {
+DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used) {
     StepInput in;
     in.grad = at<double>(m, m->lay.grad);
     in.scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)rows : 1.0;
@@ -137,29 +139,63 @@ bool step(dsc_model *m, size_t rows, float *lr_used) {
     return true;
 }
 
-void finish(dsc_model *m, dsc_fit_report *rep, dsc_stop_reason why, const char *msg,
-            const RowSet &all) {
+const char *stop_message(uint32_t why) {
+    switch (why) {
+        case DSC_STOP_DIVERGED:
+            return "training diverged (non-finite loss or parameters); the last finite "
+                   "parameters were kept — lower the learning rate";
+        case DSC_STOP_CALLBACK: return "stopped by the on_epoch callback";
+        case DSC_STOP_TOLERANCE: return "loss stopped improving by tol for n_iter_no_change epochs";
+        case DSC_STOP_LR_MIN: return "adaptive schedule: learning rate fell to 1e-6";
+        default: return "reached max_epochs";
+    }
+}
+
+// The report's closing fields; the final full-data loss costs a pass, so only with a report.
+DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all) {
+    if (!rep) return;
     rep->stop_reason = why;
-    rep->message = msg;
+    rep->message = stop_message(why);
     rep->final_loss = (float)full_loss(m, all.X, all.y, all.count);
+}
+
+// Everything after an epoch's passes: the epoch counter, the divergence guard, the callback
+// and the stopping rules. Returns 0 to go on, else a dsc_stop_reason.
+DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged) {
+    const dsc_config &c = m->cfg;
+    m->st.epoch += 1;
+    if (diverged || !isfinite(epoch_loss)) {
+        // The momentum buffer may hold the failed step's values: start it afresh.
+        m->st.has_buf = 0;
+        if (float *v = at<float>(m, m->lay.velocity)) memset(v, 0, m->n_params * sizeof(float));
+        return DSC_STOP_DIVERGED;
+    }
+    if (c.on_epoch && c.on_epoch(c.user, m->st.epoch, (float)epoch_loss)) return DSC_STOP_CALLBACK;
+    EpochRules rules;
+    // Automatic rate safeguard: with momentum 0 and the full batch, a rise in the loss means
+    // the step exceeded 2/L.
+    rules.safeguard = c.lr == 0.0f && c.batch_size == 0 && c.momentum == 0.0f;
+    rules.adaptive = c.schedule == DSC_LR_ADAPTIVE;
+    rules.tol = c.tol;
+    rules.patience = c.n_iter_no_change;
+    rules.per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / (double)n;
+    return epoch_end(m->st, rules, epoch_loss);
 }
 
 }  // namespace
 
 // Loss and gradient summed over a row set. Sets of more than one chunk fold the chunk sums in
 // chunk order, so the result is the same however the chunks are scheduled.
-void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
-    const LossGradFn fn = lossgrad_fn(m);
-    const float *theta = params(m);
-    float *acc = at<float>(m, m->lay.acc);
-    if (rs.count <= kChunkRows) {
-        fn(rs, theta, m->cfg.degree, acc, grad, loss);
-        return;
-    }
+namespace {
+// Row sets longer than one chunk (out of line: its locals stay off the common path's stack).
+DSC_NOINLINE void lossgrad_chunks(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
     if (m->cfg.parallel_for) {
         parallel_chunks(m, rs, nullptr, grad, loss);
         return;
     }
+    const LossGradFn fn = lossgrad_fn(m);
+    const float *theta = params(m);
+    float *acc = at<float>(m, m->lay.acc);
     double *chunk = at<double>(m, m->lay.chunk);
     fn(sub_rows(rs, 0, kChunkRows), theta, m->cfg.degree, acc, grad, loss);
     for (size_t first = kChunkRows; first < rs.count; first += kChunkRows) {
@@ -169,6 +205,15 @@ void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
         for (uint32_t j = 0; j < m->n_params; ++j) grad[j] += chunk[j];
         *loss += cl;
     }
+}
+}  // namespace
+
+void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
+    if (rs.count > kChunkRows) {
+        lossgrad_chunks(m, rs, grad, loss);
+        return;
+    }
+    lossgrad_fn(m)(rs, params(m), m->cfg.degree, at<float>(m, m->lay.acc), grad, loss);
 }
 
 double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
@@ -182,80 +227,72 @@ double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
     return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / (double)n : loss;
 }
 
-dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep) {
-    const dsc_config &c = m->cfg;
-    const RowSet all = {X, y, nullptr, 0, n, c.n_features};
-    double *grad = at<double>(m, m->lay.grad);
-    const bool automatic = c.lr == 0.0f;
-    if (m->st.lr == 0.0f) m->st.lr = auto_lr(m, all);
-    rep->lr_initial = m->st.lr;
-    float lr_used = m->st.lr;
-    // Automatic rate safeguard: with momentum 0 and the full batch, a rise in the loss means
-    // the step exceeded 2/L.
-    EpochRules rules;
-    rules.safeguard = automatic && c.batch_size == 0 && c.momentum == 0.0f;
-    rules.adaptive = c.schedule == DSC_LR_ADAPTIVE;
-    rules.tol = c.tol;
-    rules.patience = c.n_iter_no_change;
-    rules.per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / (double)n;
-    const uint64_t steps_before = m->st.step;
+// Rows first..first+cnt-1 of this epoch's shuffled order. The permutation is rebuilt per
+// batch (a few integer hashes) so it lives in this short frame, not across the kernel pass.
+DSC_NOINLINE void shuffled_rows(const dsc_model *m, size_t n, size_t first, size_t cnt, uint32_t *idx) {
+    Permutation perm;
+    permutation_init(&perm, n, m->cfg.seed, m->st.epoch);
+    for (size_t i = 0; i < cnt; ++i) idx[i] = (uint32_t)permutation_apply(perm, first + i);
+}
 
-    for (uint32_t e = 0; e < c.max_epochs; ++e) {
+// One epoch of minibatch SGD; returns false if the loss or an update went non-finite.
+DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
+    const dsc_config &c = m->cfg;
+    double *grad = at<double>(m, m->lay.grad);
+    uint32_t *idx = at<uint32_t>(m, m->lay.idx);
+    *epoch_loss = 0.0;
+    for (size_t first = 0; first < all.count; first += c.batch_size) {
+        const size_t cnt = all.count - first < c.batch_size ? all.count - first : c.batch_size;
+        RowSet rs = sub_rows(all, first, cnt);
+        if (idx) {
+            shuffled_rows(m, all.count, first, cnt, idx);
+            rs.idx = idx;
+        }
+        double bl;
+        lossgrad_pass(m, rs, grad, &bl);
+        *epoch_loss += bl;
+        if (!isfinite(bl) || !step(m, cnt, lr_used)) return false;
+    }
+    return true;
+}
+
+DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
+    lossgrad_pass(m, all, at<double>(m, m->lay.grad), epoch_loss);
+    return isfinite(*epoch_loss) && step(m, all.count, lr_used);
+}
+
+namespace {
+DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
+    const uint64_t steps_before = m->st.step;
+    float lr_used = m->st.lr;
+    if (rep) rep->lr_initial = m->st.lr;
+    for (uint32_t e = 0; e < m->cfg.max_epochs; ++e) {
         double epoch_loss = 0.0;
-        bool diverged = false;
-        if (c.batch_size == 0) {
-            lossgrad_pass(m, all, grad, &epoch_loss);
-            diverged = !isfinite(epoch_loss) || !step(m, n, &lr_used);
-            if (c.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
-        } else {
-            Permutation perm = {};
-            uint32_t *idx = at<uint32_t>(m, m->lay.idx);
-            if (idx) permutation_init(&perm, n, c.seed, m->st.epoch);
-            for (size_t first = 0; first < n && !diverged; first += c.batch_size) {
-                const size_t cnt = n - first < c.batch_size ? n - first : c.batch_size;
-                RowSet rs = sub_rows(all, first, cnt);
-                if (idx) {
-                    for (size_t i = 0; i < cnt; ++i)
-                        idx[i] = (uint32_t)permutation_apply(perm, first + i);
-                    rs.idx = idx;
-                }
-                double bl;
-                lossgrad_pass(m, rs, grad, &bl);
-                epoch_loss += bl;
-                diverged = !isfinite(bl) || !step(m, cnt, &lr_used);
-            }
-            if (c.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
+        const bool diverged = m->cfg.batch_size == 0 ? !full_batch_epoch(m, all, &epoch_loss, &lr_used)
+                                                     : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
+        if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)all.count;
+        const uint32_t why = after_epoch(m, all.count, epoch_loss, diverged);
+        if (rep) {
+            rep->epochs_run += 1;
+            rep->lr = lr_used;
+            rep->steps = m->st.step - steps_before;
         }
-        m->st.epoch += 1;
-        rep->epochs_run += 1;
-        rep->lr = lr_used;
-        rep->steps = m->st.step - steps_before;
-        if (diverged || !isfinite(epoch_loss)) {
-            // The momentum buffer may hold the failed step's values: start it afresh.
-            m->st.has_buf = 0;
-            if (float *v = at<float>(m, m->lay.velocity)) memset(v, 0, m->n_params * sizeof(float));
-            finish(m, rep, DSC_STOP_DIVERGED,
-                   "training diverged (non-finite loss or parameters); the last finite "
-                   "parameters were kept — lower the learning rate",
-                   all);
-            return DSC_ERR_DIVERGED;
-        }
-        if (c.on_epoch && c.on_epoch(c.user, m->st.epoch, (float)epoch_loss)) {
-            finish(m, rep, DSC_STOP_CALLBACK, "stopped by the on_epoch callback", all);
-            return DSC_OK;
-        }
-        const uint32_t why = epoch_end(m->st, rules, epoch_loss);
-        if (why == DSC_STOP_TOLERANCE) {
-            finish(m, rep, DSC_STOP_TOLERANCE, "loss stopped improving by tol for n_iter_no_change epochs", all);
-            return DSC_OK;
-        }
-        if (why == DSC_STOP_LR_MIN) {
-            finish(m, rep, DSC_STOP_LR_MIN, "adaptive schedule: learning rate fell to 1e-6", all);
-            return DSC_OK;
+        if (why) {
+            finish(m, rep, why, all);
+            return why == DSC_STOP_DIVERGED ? DSC_ERR_DIVERGED : DSC_OK;
         }
     }
-    finish(m, rep, DSC_STOP_MAX_EPOCHS, "reached max_epochs", all);
+    finish(m, rep, DSC_STOP_MAX_EPOCHS, all);
     return DSC_OK;
+}
+}  // namespace
+
+// The automatic rate is picked here, outside the training loop's frame, so the two deepest
+// call chains (power iteration, minibatch pass) never stack on each other.
+dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep) {
+    const RowSet all = {X, y, nullptr, 0, n, m->cfg.n_features};
+    if (m->st.lr == 0.0f) m->st.lr = auto_lr(m, all);
+    return train_loop(m, all, rep);
 }
 
 }  // namespace dsc

@@ -101,10 +101,14 @@ dsc_status check_data(const dsc_config &cfg, const float *X, const float *y, siz
         if (msg) *msg = "n_samples * n_features * sizeof(float) overflows size_t";
         return DSC_ERR_SIZE_OVERFLOW;
     }
+#if SIZE_MAX > 0xFFFFFFFFu  // 32-bit targets cannot even express more rows
     if (training && cfg.batch_size > 0 && cfg.shuffle && n > 0xFFFFFFFFull) {
         if (msg) *msg = "shuffled minibatches support at most 2^32 - 1 rows";
         return DSC_ERR_UNSUPPORTED;
     }
+#else
+    (void)training;
+#endif
     if (!all_finite(X, n * cols) || !all_finite(y, n)) {
         if (msg) *msg = "X or y holds NaN or Inf";
         return DSC_ERR_NONFINITE_INPUT;
