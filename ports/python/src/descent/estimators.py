@@ -1,0 +1,611 @@
+"""scikit-learn-style estimators over the descent C library.
+
+Each estimator owns one C model placed in a NumPy-allocated arena. Inputs are converted once
+to float32, C-contiguous (``np.ascontiguousarray(X, dtype=np.float32)``): an array that is
+already float32 and C-contiguous is passed to C as it is, without a copy.
+"""
+import ctypes
+import inspect
+
+import numpy as np
+
+from . import _capi
+from ._capi import DescentError
+
+__all__ = [
+    "LinearRegression",
+    "LogisticRegression",
+    "PolynomialRegression",
+    "Legendre3Regression",
+    "load",
+    "NotFittedError",
+]
+
+
+try:  # With scikit-learn installed, the estimators are scikit-learn estimators (tags,
+    # Pipeline, clone, cross_val_score); without it they keep the same interface.
+    from sklearn.base import BaseEstimator as _Base
+    from sklearn.base import ClassifierMixin as _Classifier
+    from sklearn.base import RegressorMixin as _Regressor
+    from sklearn.exceptions import NotFittedError
+except ImportError:  # pragma: no cover - exercised without scikit-learn only
+    class _Base:
+        pass
+
+    class _Classifier:
+        pass
+
+    class _Regressor:
+        pass
+
+    class NotFittedError(ValueError, AttributeError):
+        """The estimator has no model yet: call fit first."""
+
+
+def _as_f32(a, name):
+    """float32, C-contiguous; no copy when `a` already is."""
+    out = np.ascontiguousarray(a, dtype=np.float32)
+    if out.ndim == 0:
+        raise ValueError(f"{name} must be an array, not a scalar")
+    return out
+
+
+def _ptr(a):
+    return ctypes.c_void_p(a.ctypes.data)
+
+
+def _new_report():
+    # dsc_fit_report may grow at its end in a later library: give the C side spare room.
+    buf = (ctypes.c_uint64 * 32)()
+    return buf, _capi.FitReport.from_buffer(buf)
+
+
+def _report_dict(r):
+    return {
+        "epochs_run": int(r.epochs_run),
+        "stop_reason": _capi.STOP_REASONS.get(int(r.stop_reason), str(r.stop_reason)),
+        "final_loss": float(r.final_loss),
+        "lr": float(r.lr),
+        "lr_initial": float(r.lr_initial),
+        "steps": int(r.steps),
+        "message": r.message.decode() if r.message else "",
+    }
+
+
+class _DescentEstimator(_Base):
+    """Shared machinery. Subclasses set _kind and may override the data hooks."""
+
+    _kind = None
+
+    def __init__(self, *, max_epochs=1000, lr=0.0, batch_size=0, shuffle=True, random_state=0,
+                 momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
+                 learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
+                 reduction="mean", backend="auto"):
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.dampening = dampening
+        self.weight_decay = weight_decay
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.reduction = reduction
+        self.backend = backend
+
+    # ---- scikit-learn parameter protocol ------------------------------------------------------
+    @classmethod
+    def _param_names(cls):
+        names = []
+        for klass in cls.__mro__:
+            if "__init__" not in klass.__dict__ or klass is object:
+                continue
+            for p in inspect.signature(klass.__init__).parameters.values():
+                if p.name != "self" and p.kind != p.VAR_KEYWORD and p.name not in names:
+                    names.append(p.name)
+            break
+        return sorted(names)
+
+    def get_params(self, deep=True):
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        valid = self._param_names()
+        for k, v in params.items():
+            if k not in valid:
+                raise ValueError(f"invalid parameter {k!r} for {type(self).__name__}; "
+                                 f"valid parameters: {', '.join(valid)}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self):
+        defaults = {p.name: p.default for p in
+                    inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
+                   if k in defaults and not _same(defaults[k], v)]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    # ---- config -------------------------------------------------------------------------------
+    def _config(self, n_features):
+        buf, cfg = _capi.new_config(self._kind, n_features)
+        cfg.max_epochs = int(self.max_epochs)
+        cfg.lr = float(self.lr)
+        cfg.batch_size = int(self.batch_size or 0)
+        cfg.shuffle = 1 if self.shuffle else 0
+        cfg.seed = int(self.random_state or 0) & 0xFFFFFFFFFFFFFFFF
+        cfg.momentum = float(self.momentum)
+        cfg.nesterov = 1 if self.nesterov else 0
+        cfg.dampening = float(self.dampening)
+        cfg.weight_decay = float(self.weight_decay)
+        cfg.schedule = _lookup(_capi.SCHEDULE, self.learning_rate, "learning_rate")
+        cfg.power_t = float(self.power_t)
+        cfg.tol = -1.0 if self.tol is None else float(self.tol)
+        cfg.n_iter_no_change = int(self.n_iter_no_change)
+        cfg.reduction = _lookup(_capi.REDUCTION, self.reduction, "reduction")
+        cfg.backend = _lookup(_capi.BACKEND, self.backend, "backend")
+        self._extra_config(cfg)
+        return buf, cfg
+
+    def _extra_config(self, cfg):
+        pass
+
+    def _create(self, cfg_buf, cfg):
+        lib = _capi.lib()
+        need = lib.dsc_arena_size(cfg_buf)
+        if need == 0:
+            why = lib.dsc_check_config(cfg_buf)
+            # dsc_create reports the precise status (invalid vs unsupported).
+            scratch = (ctypes.c_uint64 * 8)()
+            model = ctypes.c_void_p()
+            status = lib.dsc_create(cfg_buf, scratch, ctypes.sizeof(scratch), ctypes.byref(model))
+            raise DescentError(status or 1, "dsc_create", why.decode() if why else None)
+        arena = np.zeros((need + 7) // 8, dtype=np.uint64)
+        model = ctypes.c_void_p()
+        status = lib.dsc_create(cfg_buf, _ptr(arena), arena.nbytes, ctypes.byref(model))
+        if status != _capi.DSC_OK:
+            why = lib.dsc_check_config(cfg_buf)
+            raise DescentError(status, "dsc_create", why.decode() if why else None)
+        self._attach(arena, model)
+
+    def _attach(self, arena, model):
+        """Adopt a model living in `arena` and route its epoch callback to loss_history_."""
+        self._arena = arena
+        self._model = model
+        self._callback = _capi.EPOCH_CALLBACK(self._on_epoch)
+        _capi.check(_capi.lib().dsc_set_callback(model, self._callback, None), "dsc_set_callback")
+
+    def _on_epoch(self, user, epoch, loss):
+        try:
+            self.loss_history_.append(float(loss))
+            return 0
+        except BaseException as e:  # never let an exception unwind through C
+            self._callback_error = e
+            return 1
+
+    # ---- data ---------------------------------------------------------------------------------
+    def _check_X(self, X, reset):
+        X = _as_f32(X, "X")
+        if X.ndim == 1 and self._one_column:
+            X = X.reshape(-1, 1)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+        if X.shape[0] == 0:
+            raise ValueError("X has no rows")
+        if self._one_column and X.shape[1] != 1:
+            raise ValueError(f"{type(self).__name__} takes one input column, got {X.shape[1]}")
+        if not reset:
+            self._check_fitted()
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} was "
+                                 f"fitted with {self.n_features_in_}")
+        return X
+
+    def _check_y(self, y, n, reset):
+        y = _as_f32(y, "y")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.reshape(-1)
+        if y.ndim != 1 or y.shape[0] != n:
+            raise ValueError(f"y must be 1-D with {n} entries, got shape {y.shape}")
+        return y
+
+    _one_column = False
+
+    def __sklearn_is_fitted__(self):
+        return getattr(self, "_model", None) is not None
+
+    def _check_fitted(self):
+        if getattr(self, "_model", None) is None:
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; "
+                                 "call fit first")
+
+    # ---- training -----------------------------------------------------------------------------
+    def fit(self, X, y):
+        """Train a new model from its starting point for up to max_epochs epochs."""
+        X = self._check_X(X, reset=True)
+        y = self._check_y(y, X.shape[0], reset=True)
+        self._model = None
+        self.loss_history_ = []
+        self.n_iter_ = 0
+        self.n_features_in_ = X.shape[1]
+        cfg_buf, cfg = self._config(X.shape[1])
+        self._before_create(cfg_buf, cfg, X, y)
+        self._create(cfg_buf, cfg)
+        self._set_start(X, y)
+        self._run(X, y)
+        return self
+
+    def partial_fit(self, X, y):
+        """Continue training the current model (parameters, momentum, step count, learning
+        rate and shuffle epoch all carry on) for up to max_epochs more epochs; fit first if
+        there is no model yet. Two calls of 50 epochs give the same bits as one fit of 100."""
+        if getattr(self, "_model", None) is None:
+            return self.fit(X, y)
+        X = self._check_X(X, reset=False)
+        y = self._check_y(y, X.shape[0], reset=False)
+        self._run(X, y)
+        return self
+
+    def _before_create(self, cfg_buf, cfg, X, y):
+        pass
+
+    def _set_start(self, X, y):
+        pass
+
+    def _run(self, X, y):
+        lib = _capi.lib()
+        rbuf, report = _new_report()
+        self._callback_error = None
+        status = lib.dsc_fit(self._model, _ptr(X), _ptr(y), X.shape[0], ctypes.byref(report))
+        if self._callback_error is not None:
+            err, self._callback_error = self._callback_error, None
+            raise err
+        self.fit_report_ = _report_dict(report)
+        self.n_iter_ += int(report.epochs_run)
+        self.lr_ = float(report.lr) if report.epochs_run else float(report.lr_initial)
+        self.loss_ = float(report.final_loss)
+        if status != _capi.DSC_OK:
+            raise DescentError(status, "dsc_fit", self.fit_report_["message"] or None)
+
+    # ---- prediction ----------------------------------------------------------------------------
+    def _raw_predict(self, X, fn="dsc_predict"):
+        self._check_fitted()
+        X = self._check_X(X, reset=False)
+        out = np.empty(X.shape[0], dtype=np.float32)
+        _capi.check(getattr(_capi.lib(), fn)(self._model, _ptr(X), X.shape[0], _ptr(out)), fn)
+        return out
+
+    def predict(self, X):
+        """Model output per row, float32."""
+        return self._raw_predict(X)
+
+    def score(self, X, y):
+        """Coefficient of determination R^2 (as scikit-learn's regressors)."""
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        pred = self.predict(X).astype(np.float64)
+        ss_res = float(np.sum((y - pred) ** 2))
+        ss_tot = float(np.sum((y - y.mean()) ** 2))
+        if ss_tot == 0.0:
+            return 1.0 if ss_res == 0.0 else 0.0
+        return 1.0 - ss_res / ss_tot
+
+    def loss(self, X, y):
+        """Loss (cfg.reduction) of the current parameters on (X, y), without training."""
+        self._check_fitted()
+        X = self._check_X(X, reset=False)
+        y = self._check_y(y, X.shape[0], reset=False)
+        out = ctypes.c_float()
+        _capi.check(_capi.lib().dsc_loss(self._model, _ptr(X), _ptr(y), X.shape[0],
+                                         ctypes.byref(out)), "dsc_loss")
+        return float(out.value)
+
+    # ---- parameters ----------------------------------------------------------------------------
+    @property
+    def params_(self):
+        """All parameters in the C layout (see descent.h), float32."""
+        self._check_fitted()
+        lib = _capi.lib()
+        n = lib.dsc_param_count(self._model)
+        out = np.empty(n, dtype=np.float32)
+        _capi.check(lib.dsc_get_params(self._model, _ptr(out), n), "dsc_get_params")
+        return out
+
+    def set_model_params(self, params):
+        """Set all parameters (C layout); restarts the training state like dsc_set_params."""
+        self._check_fitted()
+        p = _as_f32(params, "params").reshape(-1)
+        _capi.check(_capi.lib().dsc_set_params(self._model, _ptr(p), p.shape[0]),
+                    "dsc_set_params")
+        return self
+
+    @property
+    def backend_(self):
+        self._check_fitted()
+        return _capi.lib().dsc_backend_name(self._model).decode()
+
+    # ---- save / load ---------------------------------------------------------------------------
+    def save(self, predictor_only=False):
+        """The model as bytes: dsc_save's blob (dsc_save_predictor's with predictor_only).
+        A C program loads it with dsc_load; descent.load() and <Estimator>.load() read it."""
+        self._check_fitted()
+        lib = _capi.lib()
+        size_fn = lib.dsc_save_predictor_size if predictor_only else lib.dsc_save_size
+        save_fn = "dsc_save_predictor" if predictor_only else "dsc_save"
+        n = size_fn(self._model)
+        buf = ctypes.create_string_buffer(n)
+        written = ctypes.c_size_t()
+        _capi.check(getattr(lib, save_fn)(self._model, buf, n, ctypes.byref(written)), save_fn)
+        return buf.raw[: written.value]
+
+    @classmethod
+    def load(cls, blob):
+        """An estimator holding the model in `blob` (from save() or the C dsc_save)."""
+        est = load(blob)
+        if not isinstance(est, cls):
+            raise TypeError(f"the blob holds a {type(est).__name__}, not a {cls.__name__}")
+        return est
+
+    def _load_blob(self, blob):
+        lib = _capi.lib()
+        data = bytes(blob)
+        need = ctypes.c_size_t()
+        _capi.check(lib.dsc_load_arena_size(data, len(data), ctypes.byref(need)),
+                    "dsc_load_arena_size")
+        arena = np.zeros((need.value + 7) // 8, dtype=np.uint64)
+        model = ctypes.c_void_p()
+        _capi.check(lib.dsc_load(data, len(data), _ptr(arena), arena.nbytes, ctypes.byref(model)),
+                    "dsc_load")
+        self._attach(arena, model)
+
+    def __getstate__(self):
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("_arena", "_model", "_callback", "_callback_error")}
+        if getattr(self, "_model", None) is not None:
+            state["_blob"] = self.save()
+        return state
+
+    def __setstate__(self, state):
+        blob = state.pop("_blob", None)
+        self.__dict__.update(state)
+        self._model = None
+        if blob is not None:
+            self._load_blob(blob)
+
+
+# ---- the four models -------------------------------------------------------------------------
+
+
+class LinearRegression(_Regressor, _DescentEstimator):
+    """y = b + w.x, mean squared error. ``coef_`` (n_features,), ``intercept_`` (float)."""
+
+    _kind = "linear"
+
+    @property
+    def coef_(self):
+        return self.params_[1:]
+
+    @property
+    def intercept_(self):
+        return float(self.params_[0])
+
+
+class LogisticRegression(_Classifier, _DescentEstimator):
+    """p(y = classes_[1]) = sigmoid(b + w.x), binary cross-entropy, no penalty
+    (weight_decay adds an L2 term). y takes two distinct values; ``classes_`` holds them
+    sorted. ``coef_`` (1, n_features) and ``intercept_`` (1,), as scikit-learn."""
+
+    _kind = "logistic"
+
+    def _check_y(self, y, n, reset):
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.reshape(-1)
+        if y.ndim != 1 or y.shape[0] != n:
+            raise ValueError(f"y must be 1-D with {n} entries, got shape {y.shape}")
+        if reset:
+            classes = np.unique(y)
+            if classes.shape[0] != 2:
+                raise ValueError(f"LogisticRegression is binary: y must hold exactly two "
+                                 f"classes, got {classes.shape[0]}")
+            self.classes_ = classes
+        elif not np.all(np.isin(y, self.classes_)):
+            raise ValueError(f"y holds labels outside the fitted classes {self.classes_}")
+        # Labels already 0/1 float32: hand them over as they are.
+        if (y.dtype == np.float32 and y.flags.c_contiguous and
+                self.classes_[0] == 0 and self.classes_[1] == 1):
+            return y
+        return (y == self.classes_[1]).astype(np.float32)
+
+    def predict_proba(self, X):
+        """(n, 2): probabilities of classes_[0] and classes_[1]."""
+        p = self._raw_predict(X, "dsc_predict")
+        return np.stack([1.0 - p, p], axis=1)
+
+    def decision_function(self, X):
+        """The logit b + w.x per row."""
+        return self._raw_predict(X, "dsc_predict_logit")
+
+    def predict(self, X):
+        """Class labels (from classes_)."""
+        labels = self._raw_predict(X, "dsc_predict_label")
+        return self.classes_[(labels >= 0.5).astype(np.intp)]
+
+    def score(self, X, y):
+        """Mean accuracy (as scikit-learn's classifiers)."""
+        return float(np.mean(self.predict(X) == np.asarray(y).reshape(-1)))
+
+    @property
+    def coef_(self):
+        return self.params_[1:].reshape(1, -1)
+
+    @property
+    def intercept_(self):
+        return self.params_[:1].copy()
+
+
+class PolynomialRegression(_Regressor, _DescentEstimator):
+    """y = c0 + c1 x + ... + c_degree x^degree on one input column, MSE. X may be 1-D.
+    ``coef_`` holds c0..c_degree. The powers are formed on the fly, so the automatic step
+    size follows the largest |x|^degree: scale x to about [-1, 1] for fast convergence."""
+
+    _kind = "polynomial"
+    _one_column = True
+
+    def __init__(self, degree=3, *, max_epochs=1000, lr=0.0, batch_size=0, shuffle=True,
+                 random_state=0, momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
+                 learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
+                 reduction="mean", backend="auto"):
+        super().__init__(max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
+                         random_state=random_state, momentum=momentum, nesterov=nesterov,
+                         dampening=dampening, weight_decay=weight_decay,
+                         learning_rate=learning_rate, power_t=power_t, tol=tol,
+                         n_iter_no_change=n_iter_no_change, reduction=reduction,
+                         backend=backend)
+        self.degree = degree
+
+    def _extra_config(self, cfg):
+        cfg.degree = int(self.degree)
+
+    @property
+    def coef_(self):
+        return self.params_
+
+
+class Legendre3Regression(_Regressor, _DescentEstimator):
+    """y = a + b P3(c + d x), P3(t) = (5 t^3 - 3 t) / 2, on one input column, MSE.
+
+    The model is not convex, so the C library has no automatic step size for it. With
+    ``lr=0`` (the default) this estimator picks one: starting from 1.0 it halves the rate
+    until a trial run of ``min(50, max_epochs)`` epochs from ``init`` lowers the loss at
+    every epoch without diverging, then trains with a quarter of that rate (the curvature
+    grows with |b| as training proceeds); ``lr_`` holds the rate used. ``init`` is the start
+    (a, b, c, d); all zeros is a saddle point of this model."""
+
+    _kind = "legendre3"
+    _one_column = True
+
+    def __init__(self, init=(0.0, -1.0, 0.0, 0.3), *, max_epochs=1000, lr=0.0, batch_size=0,
+                 shuffle=True, random_state=0, momentum=0.0, nesterov=False, dampening=0.0,
+                 weight_decay=0.0, learning_rate="constant", power_t=0.25, tol=None,
+                 n_iter_no_change=5, reduction="mean", backend="auto"):
+        super().__init__(max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
+                         random_state=random_state, momentum=momentum, nesterov=nesterov,
+                         dampening=dampening, weight_decay=weight_decay,
+                         learning_rate=learning_rate, power_t=power_t, tol=tol,
+                         n_iter_no_change=n_iter_no_change, reduction=reduction,
+                         backend=backend)
+        self.init = init
+
+    def _start(self):
+        p = np.asarray(self.init, dtype=np.float32).reshape(-1)
+        if p.shape[0] != 4:
+            raise ValueError("init must hold 4 numbers (a, b, c, d)")
+        return np.ascontiguousarray(p)
+
+    def _before_create(self, cfg_buf, cfg, X, y):
+        if cfg.lr == 0.0:
+            cfg.lr = self._search_lr(cfg_buf, cfg, X, y)
+
+    def _search_lr(self, cfg_buf, cfg, X, y):
+        lib = _capi.lib()
+        start = self._start()
+        trial_epochs = max(1, min(50, int(self.max_epochs)))
+        saved = (cfg.max_epochs, cfg.tol)
+        cfg.max_epochs, cfg.tol = trial_epochs, -1.0
+        try:
+            lr = 1.0
+            for _ in range(40):
+                cfg.lr = lr
+                need = lib.dsc_arena_size(cfg_buf)
+                if need == 0:
+                    why = lib.dsc_check_config(cfg_buf)
+                    raise DescentError(1, "dsc_arena_size", why.decode() if why else None)
+                arena = np.zeros((need + 7) // 8, dtype=np.uint64)
+                model = ctypes.c_void_p()
+                _capi.check(lib.dsc_create(cfg_buf, _ptr(arena), arena.nbytes,
+                                           ctypes.byref(model)), "dsc_create")
+                _capi.check(lib.dsc_set_params(model, _ptr(start), 4), "dsc_set_params")
+                losses = []
+                cb = _capi.EPOCH_CALLBACK(lambda u, e, l: losses.append(float(l)) or 0)
+                lib.dsc_set_callback(model, cb, None)
+                rbuf, report = _new_report()
+                status = lib.dsc_fit(model, _ptr(X), _ptr(y), X.shape[0], ctypes.byref(report))
+                final = float(report.final_loss)
+                ok = (status == _capi.DSC_OK and np.isfinite(final) and losses and
+                      final <= losses[0] and
+                      all(b <= a * (1 + 1e-6) for a, b in zip(losses, losses[1:])))
+                if ok:
+                    return lr / 4
+                lr *= 0.5
+            raise DescentError(_capi.DSC_ERR_DIVERGED, "Legendre3Regression learning-rate search",
+                               "no rate in [1e-12, 1] lowered the loss; set lr explicitly")
+        finally:
+            cfg.max_epochs, cfg.tol = saved
+
+    def _set_start(self, X, y):
+        start = self._start()
+        _capi.check(_capi.lib().dsc_set_params(self._model, _ptr(start), 4), "dsc_set_params")
+
+
+_CLASSES = {1: LinearRegression, 2: LogisticRegression, 3: PolynomialRegression,
+            4: Legendre3Regression}
+
+
+def load(blob):
+    """An estimator of the right class holding the model in `blob` (dsc_save / save())."""
+    lib = _capi.lib()
+    data = bytes(blob)
+    need = ctypes.c_size_t()
+    _capi.check(lib.dsc_load_arena_size(data, len(data), ctypes.byref(need)), "dsc_load_arena_size")
+    arena = np.zeros((need.value + 7) // 8, dtype=np.uint64)
+    model = ctypes.c_void_p()
+    _capi.check(lib.dsc_load(data, len(data), _ptr(arena), arena.nbytes, ctypes.byref(model)),
+                "dsc_load")
+    n = _capi.config_size()
+    cbuf = (ctypes.c_uint64 * ((n + 7) // 8))()
+    _capi.check(lib.dsc_get_config(model, cbuf), "dsc_get_config")
+    cfg = _capi.Config.from_buffer(cbuf)
+    cls = _CLASSES[int(cfg.kind)]
+    est = cls()
+    inv = lambda table, v: next((k for k, x in table.items() if x == v), v)  # noqa: E731
+    params = dict(max_epochs=int(cfg.max_epochs), lr=float(cfg.lr),
+                  batch_size=int(cfg.batch_size), shuffle=bool(cfg.shuffle),
+                  random_state=int(cfg.seed), momentum=float(cfg.momentum),
+                  nesterov=bool(cfg.nesterov), dampening=float(cfg.dampening),
+                  weight_decay=float(cfg.weight_decay),
+                  learning_rate=inv(_capi.SCHEDULE, int(cfg.schedule)),
+                  power_t=float(cfg.power_t), tol=None if cfg.tol < 0 else float(cfg.tol),
+                  n_iter_no_change=int(cfg.n_iter_no_change),
+                  reduction=inv(_capi.REDUCTION, int(cfg.reduction)),
+                  backend=inv(_capi.BACKEND, int(cfg.backend)))
+    if cls is PolynomialRegression:
+        params["degree"] = int(cfg.degree)
+    est.set_params(**params)
+    est.n_features_in_ = int(cfg.n_features)
+    est.loss_history_ = []
+    est.n_iter_ = 0
+    if cls is LogisticRegression:
+        est.classes_ = np.array([0.0, 1.0], dtype=np.float32)
+    est._attach(arena, model)
+    if cls is Legendre3Regression:
+        est.init = tuple(float(v) for v in est.params_)
+    return est
+
+
+def _lookup(table, value, name):
+    if isinstance(value, str):
+        key = value.lower()
+        if key not in table:
+            raise ValueError(f"{name} must be one of {sorted(table)}, got {value!r}")
+        return table[key]
+    return int(value)
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except Exception:
+        return a is b

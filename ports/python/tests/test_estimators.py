@@ -1,0 +1,181 @@
+"""The estimator interface: parameters, continuation, history, save/load, errors, inputs."""
+import copy
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+import descent
+
+
+def test_get_set_params_and_clone():
+    m = descent.LinearRegression(max_epochs=7, momentum=0.5)
+    p = m.get_params()
+    assert p["max_epochs"] == 7 and p["momentum"] == 0.5 and p["lr"] == 0.0
+    assert m.set_params(lr=0.01) is m and m.lr == 0.01
+    with pytest.raises(ValueError, match="invalid parameter"):
+        m.set_params(nope=1)
+    c = clone(m)
+    assert c.get_params() == m.get_params() and c is not m
+    assert descent.PolynomialRegression(degree=5).get_params()["degree"] == 5
+    assert descent.Legendre3Regression().get_params()["init"] == (0.0, -1.0, 0.0, 0.3)
+
+
+def test_not_fitted():
+    with pytest.raises(descent.NotFittedError):
+        descent.LinearRegression().predict(np.zeros((2, 2)))
+
+
+def test_loss_history_and_report(linear_data):
+    X, y = linear_data
+    m = descent.LinearRegression(max_epochs=30).fit(X, y)
+    assert len(m.loss_history_) == 30 and m.n_iter_ == 30
+    assert m.loss_history_[-1] < m.loss_history_[0]
+    assert m.fit_report_["stop_reason"] == "max_epochs"
+    assert m.lr_ > 0 and m.backend_ in ("scalar", "sse2", "avx2", "avx512", "neon")
+
+
+def test_partial_fit_continues_bit_for_bit(linear_data):
+    X, y = linear_data
+    for kw in ({}, {"batch_size": 16, "momentum": 0.9, "nesterov": True}):
+        a = descent.LinearRegression(max_epochs=25, **kw).fit(X, y)
+        a.partial_fit(X, y)
+        b = descent.LinearRegression(max_epochs=50, **kw).fit(X, y)
+        assert a.params_.tobytes() == b.params_.tobytes()
+        assert a.loss_history_ == b.loss_history_ and a.n_iter_ == 50
+
+
+def test_partial_fit_without_fit_fits(linear_data):
+    X, y = linear_data
+    a = descent.LinearRegression(max_epochs=10).partial_fit(X, y)
+    b = descent.LinearRegression(max_epochs=10).fit(X, y)
+    assert a.params_.tobytes() == b.params_.tobytes()
+
+
+def test_tolerance_stops_early(linear_data):
+    X, y = linear_data
+    m = descent.LinearRegression(max_epochs=100000, tol=1e-9).fit(X, y)
+    assert m.fit_report_["stop_reason"] == "tolerance" and m.n_iter_ < 100000
+
+
+@pytest.mark.parametrize("cls,kw,shape", [
+    (descent.LinearRegression, {}, (120, 3)),
+    (descent.LogisticRegression, {}, (120, 3)),
+    (descent.PolynomialRegression, {"degree": 4}, (120,)),
+    (descent.Legendre3Regression, {"lr": 0.01}, (120,)),
+])
+def test_save_load_roundtrip_and_resume(rng, cls, kw, shape):
+    X = rng.uniform(-1, 1, size=shape)
+    y = (X.sum(axis=1) if X.ndim == 2 else np.sin(2 * X))
+    if cls is descent.LogisticRegression:
+        y = (y > 0).astype(float)
+    m = cls(max_epochs=20, **kw).fit(X, y)
+    blob = m.save()
+    assert blob[:4] == b"DSCB"
+    m2 = descent.load(blob)
+    assert type(m2) is cls and cls.load(blob).save() == blob
+    np.testing.assert_array_equal(m2.predict(X), m.predict(X))
+    # A full blob resumes training exactly.
+    m.partial_fit(X, y)
+    m2.partial_fit(X, y)
+    assert m.params_.tobytes() == m2.params_.tobytes()
+    # A predictor blob predicts but does not train.
+    p = descent.load(m.save(predictor_only=True))
+    np.testing.assert_array_equal(p.predict(X), m.predict(X))
+    with pytest.raises(descent.DescentError, match="DSC_ERR_UNSUPPORTED"):
+        p.partial_fit(X, y)
+
+
+def test_pickle_and_deepcopy(linear_data):
+    X, y = linear_data
+    m = descent.LinearRegression(max_epochs=20).fit(X, y)
+    for m2 in (pickle.loads(pickle.dumps(m)), copy.deepcopy(m)):
+        np.testing.assert_array_equal(m2.predict(X), m.predict(X))
+        assert m2.loss_history_ == m.loss_history_
+
+
+def test_load_rejects_wrong_class_and_corruption(linear_data):
+    X, y = linear_data
+    blob = bytearray(descent.LinearRegression(max_epochs=5).fit(X, y).save())
+    with pytest.raises(TypeError):
+        descent.LogisticRegression.load(bytes(blob))
+    blob[len(blob) // 2] ^= 0x10
+    with pytest.raises(descent.DescentError) as e:
+        descent.load(bytes(blob))
+    assert e.value.status_name == "DSC_ERR_BAD_MODEL_BLOB"
+    assert "corrupted" in str(e.value)
+
+
+def test_errors_carry_the_c_messages(linear_data):
+    X, y = linear_data
+    with pytest.raises(descent.DescentError) as e:
+        descent.LinearRegression(momentum=1.5).fit(X, y)
+    assert e.value.status_name == "DSC_ERR_INVALID_ARGUMENT"
+    assert "config.momentum must be in [0, 1)" in str(e.value)      # dsc_check_config
+    assert "invalid argument" in str(e.value)                        # dsc_status_string
+    Xn = X.copy()
+    Xn[3, 1] = np.nan
+    with pytest.raises(descent.DescentError) as e:
+        descent.LinearRegression().fit(Xn, y)
+    assert e.value.status_name == "DSC_ERR_NONFINITE_INPUT" and "NaN" in str(e.value)
+    with pytest.raises(descent.DescentError) as e:
+        descent.LinearRegression(lr=1e6, max_epochs=50).fit(X, y)
+    assert e.value.status_name == "DSC_ERR_DIVERGED"
+    with pytest.raises(ValueError, match="two classes"):
+        descent.LogisticRegression().fit(X, np.arange(len(y)) % 3)
+    with pytest.raises(ValueError, match="features"):
+        descent.LinearRegression(max_epochs=2).fit(X, y).predict(X[:, :2])
+    with pytest.raises(ValueError, match="learning_rate"):
+        descent.LinearRegression(learning_rate="fast").fit(X, y)
+
+
+def test_inputs_converted_once_no_copy_when_fit(linear_data):
+    X, y = linear_data
+    m = descent.LinearRegression(max_epochs=15)
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    assert m._check_X(X32, reset=True) is X32                 # passed through, no copy
+    y32 = np.ascontiguousarray(y, dtype=np.float32)
+    assert m._check_y(y32, len(y32), reset=True) is y32
+    ref = m.fit(X32, y32).params_
+    variants = [X, np.asfortranarray(X), X.tolist(), np.ascontiguousarray(X, dtype=np.float16).astype(np.float32)]
+    for Xv in variants[:3]:
+        np.testing.assert_array_equal(descent.LinearRegression(max_epochs=15).fit(Xv, y).params_, ref)
+    # A strided view is converted (once) too.
+    big = np.zeros((X.shape[0], 2 * X.shape[1]))
+    big[:, ::2] = X
+    np.testing.assert_array_equal(
+        descent.LinearRegression(max_epochs=15).fit(big[:, ::2], y).params_, ref)
+
+
+def test_logistic_outputs(logistic_data):
+    X, y = logistic_data
+    m = descent.LogisticRegression(max_epochs=100).fit(X, y)
+    proba = m.predict_proba(X[:10])
+    assert proba.shape == (10, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    logit = m.decision_function(X[:10])
+    np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-logit.astype(np.float64))), atol=1e-6)
+    np.testing.assert_array_equal(m.predict(X[:10]), (proba[:, 1] >= 0.5).astype(float))
+    assert m.coef_.shape == (1, 4) and m.intercept_.shape == (1,)
+
+
+def test_legendre3_picks_a_rate_and_fits():
+    x = np.linspace(-np.pi, np.pi, 2000)
+    y = np.sin(x)
+    m = descent.Legendre3Regression(max_epochs=2000).fit(x, y)
+    assert 0 < m.lr_ <= 0.25
+    assert m.loss_history_[-1] < m.loss_history_[0] / 10
+    assert all(b <= a * (1 + 1e-6) for a, b in zip(m.loss_history_, m.loss_history_[1:]))
+    assert m.score(x, y) > 0.99
+    a, b, c, d = m.params_
+    assert 0.2 < d < 0.3
+
+
+def test_polynomial_accepts_column_or_vector(sine_data):
+    x, y = sine_data
+    a = descent.PolynomialRegression(degree=2, max_epochs=20).fit(x, y)
+    b = descent.PolynomialRegression(degree=2, max_epochs=20).fit(x[:, None], y)
+    assert a.coef_.tobytes() == b.coef_.tobytes()
+    with pytest.raises(ValueError, match="one input column"):
+        descent.PolynomialRegression().fit(np.zeros((5, 2)), np.zeros(5))
