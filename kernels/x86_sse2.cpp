@@ -17,18 +17,20 @@ inline V vzero() { return _mm_setzero_ps(); }
 inline V vset1(float a) { return _mm_set1_ps(a); }
 inline V vloadu(const float *p) { return _mm_loadu_ps(p); }
 // Partial loads and stores touch exactly n floats (n < 4), without a trip through memory.
+// Two floats move as one 64-bit integer lane (movq), which GCC's headers access through an
+// unaligned type: p is only 4-byte aligned (_mm_load_sd would dereference a double*).
+inline V load2(const float *p) { return _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))); }
 inline V vload_n(const float *p, int n) {
     switch (n) {
         case 1: return _mm_load_ss(p);
-        case 2: return _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(p)));
-        case 3: return _mm_movelh_ps(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double *>(p))),
-                                     _mm_load_ss(p + 2));
+        case 2: return load2(p);
+        case 3: return _mm_movelh_ps(load2(p), _mm_load_ss(p + 2));
         default: return _mm_setzero_ps();
     }
 }
 inline void vstoreu(float *p, V v) { _mm_storeu_ps(p, v); }
 inline void vstore_n(float *p, V v, int n) {
-    if (n >= 2) _mm_store_sd(reinterpret_cast<double *>(p), _mm_castps_pd(v));
+    if (n >= 2) _mm_storel_epi64(reinterpret_cast<__m128i *>(p), _mm_castps_si128(v));
     if (n == 1) _mm_store_ss(p, v);
     if (n == 3) _mm_store_ss(p + 2, _mm_movehl_ps(v, v));
 }

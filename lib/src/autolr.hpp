@@ -30,7 +30,7 @@ float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *
             norm += (double)v[j] * v[j];
         }
         for (uint32_t j = 0; j < p; ++j) v[j] = (float)(v[j] / sqrt(norm));
-        double lam = 0.0, prev = 0.0, max_sq;
+        double lam = 0.0, prev = 0.0, max_sq = 0.0;
         for (int it = 0; it < 50; ++it) {
             gram(v, true, w, &max_sq);
             double wn = 0.0;
@@ -45,7 +45,7 @@ float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *
         }
         L = curv * lam * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 / n : 1.0);
     } else {
-        double max_sq;
+        double max_sq = 0.0;
         for (uint32_t j = 0; j < p; ++j) v[j] = 0.0f;
         gram(v, false, w, &max_sq);
         const double b = c.batch_size < rows ? (double)c.batch_size : n;

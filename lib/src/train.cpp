@@ -248,7 +248,7 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch
             shuffled_rows(m, all.count, first, cnt, idx);
             rs.idx = idx;
         }
-        double bl;
+        double bl = 0.0;
         lossgrad_pass(m, rs, grad, &bl);
         *epoch_loss += bl;
         if (!isfinite(bl) || !step(m, cnt, lr_used)) return false;
