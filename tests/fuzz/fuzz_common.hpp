@@ -18,11 +18,17 @@
 
 #include "descent.h"
 
+namespace fz {
+// Set by a target to print the case being run when a check fails (triage aid).
+inline void (*g_describe)() = nullptr;
+}  // namespace fz
+
 // A violated invariant is a crash: libFuzzer saves the input, the replay test fails.
 #define FUZZ_CHECK(cond)                                                                    \
     do {                                                                                    \
         if (!(cond)) {                                                                      \
             fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+            if (fz::g_describe) fz::g_describe();                                           \
             abort();                                                                        \
         }                                                                                   \
     } while (0)
@@ -219,7 +225,7 @@ inline void parse_fit_case(Input &in, FitCase *fc) {
     }
     {
         const uint8_t s = in.u8();
-        c.backend = s < 160 ? DSC_BACKEND_AUTO : s < 236 ? 1 + s % 5 : s < 248 ? 6 + s % 2 : in.u32();
+        c.backend = s < 160 ? (uint32_t)DSC_BACKEND_AUTO : s < 236 ? 1 + s % 5 : s < 248 ? 6 + s % 2 : in.u32();
     }
     {
         const uint8_t s = in.u8();
