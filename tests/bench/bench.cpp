@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,6 +146,7 @@ double steal_cpus(const LoadProbe &a, const LoadProbe &b) {
     return (b.steal - a.steal) / (b.wall - a.wall);
 }
 double g_max_foreign = 0;
+int g_noisy_count = 0;  // measurements whose every repetition had a busy neighbour
 void report_load(const char *section, const LoadProbe &a) {
     const LoadProbe b = load_probe();
     if (b.wall - a.wall < 0.05) return;  // section filtered out
@@ -152,7 +154,8 @@ void report_load(const char *section, const LoadProbe &a) {
     if (isfinite(other)) g_max_foreign = std::max(g_max_foreign, other);
     HUMAN("[%s: %.1f s; other processes kept %.2f CPUs busy, steal %.2f CPUs%s]\n", section,
           b.wall - a.wall, other, steal,
-          other > 0.2 ? " -- NOISY: numbers, 2-thread ones most, are unreliable" : "");
+          other > 0.2 ? " -- busy neighbour: repetitions it overlapped were dropped and retried"
+                      : "");
     Json()
         .str("section", "load")
         .str("case", section)
@@ -163,42 +166,126 @@ void report_load(const char *section, const LoadProbe &a) {
 }
 
 struct Meas {
-    double best = NAN;    // fastest repetition, seconds per call
-    double median = NAN;  // median repetition, seconds per call
+    double best = NAN;    // fastest kept repetition, seconds per call
+    double median = NAN;  // median kept repetition, seconds per call
     long iters = 0;       // calls per repetition
-    int reps = 0;
+    int reps = 0;         // repetitions kept
+    int noisy = 0;        // repetitions dropped: other processes were busy meanwhile
+    bool all_noisy = false;  // no quiet repetition found: the kept ones are the noisy ones
 };
+
+// A repetition is "noisy" when other processes kept more than this many CPUs busy while it
+// ran. /proc/stat counts in ticks (10 ms), so only repetitions of >= 0.1 s are judged.
+constexpr double kNoisyCpus = 0.25;
+constexpr int kExtraReps = 3;  // at most this many repetitions are retried per measurement
+// Retries are skipped while the previous measurement found no quiet repetition at all: a
+// neighbour that stays busy would only make the run longer, not cleaner.
+bool g_retry = true;
+
+// Whether other processes stayed below kNoisyCpus between two probes (intervals under 0.1 s
+// cannot be judged and count as quiet).
+bool quiet_between(const LoadProbe &l0, const LoadProbe &l1) {
+    return l1.wall - l0.wall < 0.1 || !(foreign_cpus(l0, l1) > kNoisyCpus);
+}
+
+// Runs rep() (one repetition) until `reps` quiet repetitions have run, or reps + kExtraReps
+// in all. Returns, per repetition run, whether it was quiet. rep() returns false if it judged
+// a part of itself noisy (measure_interleaved checks each operation separately).
+template <typename R>
+std::vector<bool> run_reps(R &&rep, int reps) {
+    std::vector<bool> quiet;
+    int nq = 0;
+    const int max_attempts = reps + (g_retry ? kExtraReps : 0);
+    for (int a = 0; a < max_attempts && nq < reps; ++a) {
+        const LoadProbe l0 = load_probe();
+        const bool parts_quiet = rep();
+        const LoadProbe l1 = load_probe();
+        const bool q = parts_quiet && quiet_between(l0, l1);
+        quiet.push_back(q);
+        nq += q;
+    }
+    g_retry = nq > 0;
+    return quiet;
+}
+
+// Best and median of the quiet repetitions' times (of all of them if none was quiet).
+Meas summarize(const std::vector<double> &t, const std::vector<bool> &quiet, long iters) {
+    std::vector<double> q, all;
+    for (size_t i = 0; i < t.size(); ++i) {
+        all.push_back(t[i]);
+        if (quiet[i]) q.push_back(t[i]);
+    }
+    Meas m;
+    m.all_noisy = q.empty();
+    std::vector<double> &v = q.empty() ? all : q;
+    std::sort(v.begin(), v.end());
+    m.best = v.front();
+    m.median = v[v.size() / 2];
+    m.iters = iters;
+    m.reps = (int)v.size();
+    m.noisy = (int)(all.size() - q.size());
+    return m;
+}
+
+// Calls per repetition so that one repetition lasts >= min_time (after one warm-up call).
+template <typename F>
+long calibrate(F &&f, double min_time) {
+    f();  // warm caches, page tables, branch predictors
+    long iters = 1;
+    for (;;) {  // grow until one batch takes >= 1/4 of the target
+        const double t0 = now_s();
+        for (long i = 0; i < iters; ++i) f();
+        const double t = now_s() - t0;
+        if (t >= min_time * 0.25 || iters > (1L << 40))
+            return std::max(1L, (long)ceil(iters * min_time / std::max(t, 1e-9)));
+        iters = t < min_time * 0.01 ? iters * 16 : iters * 4;
+    }
+}
 
 // Calls f() in repetitions of `iters` calls, iters chosen so a repetition lasts >= min_time.
 template <typename F>
 Meas measure(F &&f, double min_time = -1.0, int reps = -1) {
     if (min_time < 0) min_time = g_opt.min_time;
     if (reps < 0) reps = g_opt.reps;
-    f();  // warm caches, page tables, branch predictors
-    long iters = 1;
-    for (;;) {  // calibrate: grow until one batch takes >= 1/4 of the target
-        const double t0 = now_s();
-        for (long i = 0; i < iters; ++i) f();
-        const double t = now_s() - t0;
-        if (t >= min_time * 0.25 || iters > (1L << 40)) {
-            iters = std::max(1L, (long)ceil(iters * min_time / std::max(t, 1e-9)));
-            break;
-        }
-        iters = t < min_time * 0.01 ? iters * 16 : iters * 4;
-    }
-    std::vector<double> per;
-    for (int r = 0; r < reps; ++r) {
-        const double t0 = now_s();
-        for (long i = 0; i < iters; ++i) f();
-        per.push_back((now_s() - t0) / (double)iters);
-    }
-    std::sort(per.begin(), per.end());
-    Meas m;
-    m.best = per.front();
-    m.median = per[per.size() / 2];
-    m.iters = iters;
-    m.reps = reps;
-    return m;
+    const long iters = calibrate(f, min_time);
+    std::vector<double> t;
+    const std::vector<bool> quiet = run_reps(
+        [&] {
+            const double t0 = now_s();
+            for (long i = 0; i < iters; ++i) f();
+            t.push_back((now_s() - t0) / (double)iters);
+            return true;
+        },
+        reps);
+    return summarize(t, quiet, iters);
+}
+
+// As measure(), for operations whose times are to be compared: each gets its own call count,
+// and one repetition is a round of every operation, so a neighbour that comes or goes hits
+// them alike (a noisy round is dropped as a whole).
+// min_time: per operation (default: the global repetition time).
+std::vector<Meas> measure_interleaved(const std::vector<std::function<void()>> &fs,
+                                      std::vector<double> min_time = {}) {
+    std::vector<long> iters(fs.size());
+    for (size_t i = 0; i < fs.size(); ++i)
+        iters[i] = calibrate(fs[i], i < min_time.size() ? min_time[i] : g_opt.min_time);
+    std::vector<std::vector<double>> t(fs.size());
+    const std::vector<bool> quiet = run_reps(
+        [&] {
+            bool all_quiet = true;  // a short burst must not hide inside a long round
+            for (size_t i = 0; i < fs.size(); ++i) {
+                const LoadProbe l0 = load_probe();
+                const double t0 = now_s();
+                for (long k = 0; k < iters[i]; ++k) fs[i]();
+                t[i].push_back((now_s() - t0) / (double)iters[i]);
+                all_quiet = quiet_between(l0, load_probe()) && all_quiet;
+            }
+            return all_quiet;
+        },
+        g_opt.reps);
+    std::vector<Meas> out;
+    for (size_t i = 0; i < fs.size(); ++i) out.push_back(summarize(t[i], quiet, iters[i]));
+    return out;
 }
 
 // ---- memory: one allocator for probe buffers and data alike, so both get the same pages ----
@@ -346,19 +433,22 @@ struct Limits {
 };
 Limits g_lim;
 
-double read_bw_threads(const Buffer &buf, int threads) {
+// bw_hint: the 1-thread bandwidth, to size a multi-thread repetition to >= min_time.
+double read_bw_threads(const Buffer &buf, int threads, bool *noisy, double bw_hint) {
     const bench::ReadSumFn rd = g_lim.reader->read;
     if (threads == 1) {
         const Meas m = measure([&] { g_sink = rd(buf.p, buf.n); }, g_opt.min_time, g_opt.reps);
+        if (noisy) *noisy = m.all_noisy;
         return (double)buf.n * sizeof(float) / m.best;
     }
     // Each thread streams its own contiguous share; the calling thread takes share 0, as in
     // descent_pool. One repetition = every thread reading its share `passes` times, timed
     // from the common start to the last finisher.
-    const int passes = g_opt.quick ? 1 : 2;
     const size_t share = buf.n / threads / 64 * 64;
-    double best = INFINITY;
-    for (int r = 0; r < g_opt.reps + 1; ++r) {
+    const int passes =
+        std::max(1, (int)ceil(g_opt.min_time * bw_hint / ((double)share * sizeof(float))));
+    std::vector<double> times;
+    auto one = [&] {
         std::atomic<int> ready{0};
         std::atomic<bool> go{false};
         auto body = [&](int t) {
@@ -381,14 +471,19 @@ double read_bw_threads(const Buffer &buf, int threads) {
         go.store(true, std::memory_order_release);
         body(0);
         for (auto &t : ts) t.join();
-        const double t = now_s() - t0;
-        if (r > 0) best = std::min(best, t);  // the first repetition warms up
-    }
+        times.push_back(now_s() - t0);
+        return true;
+    };
+    one();  // warm-up
+    times.clear();
+    const Meas m = summarize(times, run_reps(one, g_opt.reps), 1);
+    if (noisy) *noisy = m.all_noisy;
+    const double best = m.best;
     return (double)share * threads * sizeof(float) * passes / best;
 }
 
 // Streaming read from a buffer at least 4x the LLC (and >= 1 GiB), capped by free memory.
-void measure_dram_bw(double *bw1, double *bw2) {
+void measure_dram_bw(double *bw1, double *bw2, bool *noisy1, bool *noisy2) {
     size_t bytes = std::max<size_t>(1ull << 30, 4 * g_lim.caches.llc);
     const size_t avail = mem_available();
     if (avail && bytes > avail / 3) bytes = std::max<size_t>(avail / 3, 256u << 20);
@@ -397,8 +492,8 @@ void measure_dram_bw(double *bw1, double *bw2) {
     Buffer buf(bytes / sizeof(float));
     for (size_t i = 0; i < buf.n; i += 1024) buf.p[i] = 1.0f;
     g_lim.dram_bytes = buf.bytes;
-    *bw1 = read_bw_threads(buf, 1);
-    *bw2 = read_bw_threads(buf, 2);
+    *bw1 = read_bw_threads(buf, 1, noisy1, 0.0);
+    *bw2 = read_bw_threads(buf, 2, noisy2, *bw1);
 }
 
 void measure_limits() {
@@ -411,13 +506,15 @@ void measure_limits() {
           g_lim.caches.from_sysfs ? ", sysfs" : ", sysfs unreadable: guessed",
           g_lim.caches.l1d >> 10, g_lim.caches.l2 >> 10, g_lim.caches.llc >> 10);
 
-    measure_dram_bw(&g_lim.bw1, &g_lim.bw2);
+    bool n1 = false, n2 = false;
+    measure_dram_bw(&g_lim.bw1, &g_lim.bw2, &n1, &n2);
+    g_noisy_count += n1 + n2;
     HUMAN("read bandwidth, %s loads, 8 accumulators, %.0f MiB buffer (%.1fx LLC):\n",
           g_lim.reader->isa, g_lim.dram_bytes / 1048576.0,
           (double)g_lim.dram_bytes / (double)g_lim.caches.llc);
-    HUMAN("  1 thread  %7.2f GB/s\n", g_lim.bw1 / 1e9);
-    HUMAN("  2 threads %7.2f GB/s  (x%.2f; each thread streams half)\n", g_lim.bw2 / 1e9,
-          g_lim.bw2 / g_lim.bw1);
+    HUMAN("  1 thread  %7.2f GB/s%s\n", g_lim.bw1 / 1e9, n1 ? " !" : "");
+    HUMAN("  2 threads %7.2f GB/s%s  (x%.2f; each thread streams half)\n", g_lim.bw2 / 1e9,
+          n2 ? " !" : "", g_lim.bw2 / g_lim.bw1);
     Json()
         .str("section", "limits")
         .str("case", "read_bw")
@@ -427,6 +524,8 @@ void measure_limits() {
         .num("gbps_1t", g_lim.bw1 / 1e9)
         .num("gbps_2t", g_lim.bw2 / 1e9)
         .num("ratio_2t_1t", g_lim.bw2 / g_lim.bw1)
+        .boolean("noisy_1t", n1)
+        .boolean("noisy_2t", n2)
         .emit();
 
     HUMAN("in-register multiply-add peak, 1 thread, 12 independent chains:\n");
@@ -447,24 +546,6 @@ void measure_limits() {
             .boolean("fused", p.fused)
             .emit();
     }
-}
-
-// Plain streaming read of exactly the bytes a case reads (X then y), repeated: the limit for
-// data that stays in cache. Keyed by the data pointer.
-struct SameRead {
-    const float *X;
-    double gbps;
-};
-std::vector<SameRead> g_same;
-
-double same_read_bw(const float *X, size_t nx, const float *y, size_t ny) {
-    for (const auto &s : g_same)
-        if (s.X == X) return s.gbps;
-    const bench::ReadSumFn rd = g_lim.reader->read;
-    const Meas m = measure([&] { g_sink = rd(X, nx) + rd(y, ny); });
-    const double gbps = (double)(nx + ny) * sizeof(float) / m.best / 1e9;
-    g_same.push_back({X, gbps});
-    return gbps;
 }
 
 // ---- data sets ------------------------------------------------------------------------------
@@ -564,19 +645,6 @@ double flops_per_row(uint32_t kind, uint32_t d, uint32_t degree) {
     return 24.0;
 }
 
-// ---- results (for vs-scalar and the targets table) -------------------------------------------
-struct Result {
-    std::string key;  // "epoch/linear/1000000x32/avx2" etc.
-    double seconds;
-    double extra;     // section-dependent (GB/s, ratio...)
-};
-std::vector<Result> g_res;
-const Result *find_result(const std::string &key) {
-    for (const auto &r : g_res)
-        if (r.key == key) return &r;
-    return nullptr;
-}
-
 std::string fmt_time(double s) {
     char b[32];
     if (!isfinite(s)) return "-";
@@ -621,7 +689,7 @@ void run_epochs(std::vector<Data> &sets) {
         {DSC_POLYNOMIAL, 2000, 1, 3},    {DSC_LEGENDRE3, 2000, 1, 0},
     };
     HUMAN("\n== Full-batch epoch: dsc::lossgrad_pass, 1 thread ==\n");
-    HUMAN("%-20s %-5s %-7s %12s %8s %6s %6s %6s %8s %s\n", "case", "fits", "path",
+    HUMAN("%-20s %-5s %-7s %13s %8s %6s %6s %6s %8s %s\n", "case", "fits", "path",
           "time/epoch", "GB/s", "%DRAM", "%same", "%peak", "xScalar", "target");
     for (const auto &c : cases) {
         const std::string cname = std::string(kind_name(c.kind)) + "/" + shape(c.n, c.d);
@@ -643,10 +711,14 @@ void run_epochs(std::vector<Data> &sets) {
                             : bytes <= (double)g_lim.caches.l2 ? "L2"
                             : in_cache                         ? "LLC"
                                                                : "DRAM";
-        const double same = same_read_bw(D->X.p, c.n * c.d, y, c.n) * 1e9;
+        // Every selected path's pass and a plain read of the same bytes, measured interleaved
+        // round by round: on a shared host the LLC share and the core's speed drift over a run
+        // (other tenants), and xScalar and %same must compare like with like.
+        std::vector<Path> run;
+        std::vector<Model> models;
+        models.reserve(paths.size());
         for (const auto &p : paths) {
-            const std::string key = "epoch/" + cname + "/" + p.name;
-            if (!selected(key)) continue;
+            if (!selected("epoch/" + cname + "/" + p.name)) continue;
             dsc_config cfg;
             dsc_config_init(&cfg, (dsc_model_kind)c.kind, c.d);
             if (c.kind == DSC_POLYNOMIAL) cfg.degree = c.degree;
@@ -655,13 +727,34 @@ void run_epochs(std::vector<Data> &sets) {
             Model M;
             if (!M.create(cfg)) continue;
             set_bench_params(M.m, c.kind);
-            const dsc::RowSet rs = {D->X.p, y, nullptr, 0, c.n, c.d};
-            std::vector<double> grad(dsc_param_count(M.m));
-            double loss = 0;
-            const Meas m = measure([&] {
-                dsc::lossgrad_pass(M.m, rs, grad.data(), &loss);
+            models.push_back(std::move(M));
+            run.push_back(p);
+        }
+        const dsc::RowSet rs = {D->X.p, y, nullptr, 0, c.n, c.d};
+        std::vector<double> grad(c.d + 1 > 16 ? c.d + 1 : 16);
+        double loss = 0;
+        std::vector<std::function<void()>> fns;
+        std::vector<double> min_times;
+        for (size_t i = 0; i < models.size(); ++i) {
+            fns.push_back([&, i] {
+                dsc::lossgrad_pass(models[i].m, rs, grad.data(), &loss);
                 g_sink = loss;
             });
+            min_times.push_back(g_opt.min_time);
+        }
+        const bench::ReadSumFn rd = g_lim.reader->read;
+        fns.push_back([&] { g_sink = rd(D->X.p, c.n * c.d) + rd(y, c.n); });
+        min_times.push_back(g_opt.min_time * 0.5);
+        const std::vector<Meas> ms = measure_interleaved(fns, min_times);
+        const Meas &ms_same = ms.back();
+        const double same = bytes / ms_same.best;
+        double t_scalar = NAN;
+        for (size_t i = 0; i < run.size(); ++i)
+            if (run[i].b == DSC_BACKEND_SCALAR) t_scalar = ms[i].best;
+        for (size_t i = 0; i < run.size(); ++i) {
+            const Path &p = run[i];
+            const std::string key = "epoch/" + cname + "/" + p.name;
+            const Meas &m = ms[i];
             const double t = m.best;
             const double gbps = bytes / t;
             const double pct_dram = gbps / g_lim.bw1;
@@ -673,17 +766,17 @@ void run_epochs(std::vector<Data> &sets) {
                 const char *isa = strcmp(p.name, "avx2") == 0     ? "avx2+fma"
                                   : strcmp(p.name, "avx512") == 0 ? "avx512f"
                                                                   : p.name;
-                for (size_t i = 0; i < g_lim.probes.size(); ++i)
-                    if (strcmp(g_lim.probes[i].isa, isa) == 0)
-                        pct_peak = flops_per_row(c.kind, c.d, c.degree) * c.n / t / g_lim.peak[i];
+                for (size_t q = 0; q < g_lim.probes.size(); ++q)
+                    if (strcmp(g_lim.probes[q].isa, isa) == 0)
+                        pct_peak = flops_per_row(c.kind, c.d, c.degree) * c.n / t / g_lim.peak[q];
             }
-            const Result *sc = find_result("epoch/" + cname + "/scalar");
-            const double vs = sc ? sc->seconds / t : NAN;
-            g_res.push_back({key, t, gbps});
+            const double vs = t_scalar / t;
             std::string verdict;
             const std::string tgt = epoch_target(c, p.name, t, pct_dram, pct_same, vs, &verdict);
-            HUMAN("%-20s %-5s %-7s %12s %8.2f %6s %6s %6s %8s %s\n", cname.c_str(), where,
-                  p.name, fmt_time(t).c_str(), gbps / 1e9, fmt_pct(pct_dram).c_str(),
+            const bool noisy = m.all_noisy || ms_same.all_noisy;
+            g_noisy_count += noisy;
+            HUMAN("%-20s %-5s %-7s %12s%s %8.2f %6s %6s %6s %8s %s\n", cname.c_str(), where,
+                  p.name, fmt_time(t).c_str(), noisy ? "!" : " ", gbps / 1e9, fmt_pct(pct_dram).c_str(),
                   fmt_pct(pct_same).c_str(), fmt_pct(pct_peak).c_str(), fmt_x(vs).c_str(),
                   tgt.c_str());
             Json j;
@@ -705,7 +798,9 @@ void run_epochs(std::vector<Data> &sets) {
                 .num("ratio_fma_peak", pct_peak)
                 .num("speedup_vs_scalar", vs)
                 .num("iters", (double)m.iters)
-                .num("reps", m.reps);
+                .num("reps", m.reps)
+                .num("noisy_reps", m.noisy)
+                .boolean("noisy", noisy);
             if (!verdict.empty()) j.str("target", tgt).str("verdict", verdict);
             j.emit();
         }
@@ -770,44 +865,74 @@ struct FitDiff {
     uint32_t K = 0;
     double t_base = NAN, t_long = NAN;
     bool ok = true;
+    bool noisy = false;
 };
 
-FitDiff fit_diff(dsc_config cfg, const float *X, const float *y, size_t n) {
-    FitDiff r;
-    const uint32_t E = 1;
-    auto run = [&](Model &M) {
+// Two models of one config, max_epochs 1 and 1 + K, K grown until the K extra epochs take
+// >= half a repetition. Each run resets the model first, so every fit does the same work.
+struct FitPair {
+    Model a, b;
+    uint32_t K = 0;
+    bool ok = true;
+    const float *X = nullptr, *y = nullptr;
+    size_t n = 0;
+
+    void run(Model &M) {
         dsc_reset(M.m);
         dsc_fit_report rep;
         const dsc_status s = dsc_fit(M.m, X, y, n, &rep);
-        if (s != DSC_OK || rep.epochs_run != M.m->cfg.max_epochs) r.ok = false;
-    };
-    // Calibrate K from a 1-epoch and a 3-epoch fit.
-    cfg.max_epochs = E;
-    Model a;
-    if (!a.create(cfg)) return r;
-    cfg.max_epochs = E + 2;
-    Model c;
-    if (!c.create(cfg)) return r;
-    run(a);
-    run(c);
-    double t0 = now_s();
-    run(a);
-    const double ta = now_s() - t0;
-    t0 = now_s();
-    run(c);
-    const double tc = now_s() - t0;
-    const double est = std::max((tc - ta) / 2, 1e-7);
-    r.K = (uint32_t)std::max(2.0, ceil(g_opt.min_time / est));
-    cfg.max_epochs = E + r.K;
-    Model b;
-    if (!b.create(cfg)) return r;
-    const Meas ma = measure([&] { run(a); }, g_opt.min_time * 0.5);
-    const Meas mb = measure([&] { run(b); }, 0.0);  // one fit per repetition is long enough
-    r.t_base = ma.best;
-    r.t_long = mb.best;
-    r.epoch_s = (mb.best - ma.best) / r.K;
-    return r;
-}
+        if (s != DSC_OK || rep.epochs_run != M.m->cfg.max_epochs) ok = false;
+    }
+
+    bool prepare(dsc_config cfg, const float *X_, const float *y_, size_t n_) {
+        X = X_;
+        y = y_;
+        n = n_;
+        cfg.max_epochs = 1;
+        if (!a.create(cfg)) return false;
+        run(a);
+        double ta = INFINITY;
+        for (int i = 0; i < 3; ++i) {
+            const double t0 = now_s();
+            run(a);
+            ta = std::min(ta, now_s() - t0);
+        }
+        // Growth is capped at 16x per step, so one noisy (even negative) difference cannot
+        // ask for millions of epochs.
+        K = 2;
+        for (;;) {
+            cfg.max_epochs = 1 + K;
+            b = Model();
+            if (!b.create(cfg)) return false;
+            const double t0 = now_s();
+            run(b);
+            const double extra_s = now_s() - t0 - ta;
+            if (extra_s >= 0.5 * g_opt.min_time || K >= (1u << 20)) return true;
+            const double want = extra_s > 0 ? ceil(K * g_opt.min_time / extra_s) : 16.0 * K;
+            K = (uint32_t)std::min(16.0 * K, std::max(2.0 * K, want));
+        }
+    }
+
+    // Appends the two fits to an interleaved measurement; the long fit is one call per
+    // repetition (it already lasts >= half a repetition).
+    void add_to(std::vector<std::function<void()>> *fns, std::vector<double> *times) {
+        fns->push_back([this] { run(a); });
+        times->push_back(g_opt.min_time * 0.5);
+        fns->push_back([this] { run(b); });
+        times->push_back(0.0);
+    }
+
+    FitDiff result(const Meas &ma, const Meas &mb) const {
+        FitDiff r;
+        r.K = K;
+        r.ok = ok;
+        r.noisy = ma.all_noisy || mb.all_noisy;
+        r.t_base = ma.best;
+        r.t_long = mb.best;
+        r.epoch_s = (mb.best - ma.best) / K;
+        return r;
+    }
+};
 
 void run_sgd(std::vector<Data> &sets) {
     const std::vector<Path> paths = available_paths();
@@ -828,13 +953,16 @@ void run_sgd(std::vector<Data> &sets) {
     }
     HUMAN("\n== Minibatch SGD: linear %s, momentum 0.9, shuffle on, dsc_fit difference ==\n",
           shape(n, d).c_str());
-    HUMAN("%-26s %-7s %12s %14s %10s %8s %8s\n", "case", "path", "time/epoch", "samples/s",
+    HUMAN("%-26s %-7s %13s %14s %10s %8s %8s\n", "case", "path", "time/epoch", "samples/s",
           "ns/sample", "GB/s", "xScalar");
     for (uint32_t b : batches) {
         const std::string cname = "linear/" + shape(n, d) + "/b" + std::to_string(b);
+        // All selected paths' fits interleaved, so xScalar compares like with like.
+        std::vector<Path> run;
+        std::vector<FitPair> pairs;
+        pairs.reserve(paths.size());  // the measured closures point into `pairs`
         for (const auto &p : paths) {
-            const std::string key = "sgd/" + cname + "/" + p.name;
-            if (!selected(key)) continue;
+            if (!selected("sgd/" + cname + "/" + p.name)) continue;
             dsc_config cfg;
             dsc_config_init(&cfg, DSC_LINEAR, d);
             cfg.batch_size = b;
@@ -842,16 +970,34 @@ void run_sgd(std::vector<Data> &sets) {
             cfg.momentum = 0.9f;
             cfg.lr = 1e-5f;
             cfg.backend = p.b;
-            const FitDiff f = fit_diff(cfg, D->X.p, D->y_lin.p, n);
+            pairs.emplace_back();
+            if (!pairs.back().prepare(cfg, D->X.p, D->y_lin.p, n)) {
+                pairs.pop_back();
+                continue;
+            }
+            run.push_back(p);
+        }
+        std::vector<std::function<void()>> fns;
+        std::vector<double> times;
+        for (auto &fp : pairs) fp.add_to(&fns, &times);
+        const std::vector<Meas> ms = measure_interleaved(fns, times);
+        std::vector<FitDiff> fd;
+        double t_scalar = NAN;
+        for (size_t i = 0; i < pairs.size(); ++i) {
+            fd.push_back(pairs[i].result(ms[2 * i], ms[2 * i + 1]));
+            if (run[i].b == DSC_BACKEND_SCALAR) t_scalar = fd.back().epoch_s;
+        }
+        for (size_t i = 0; i < pairs.size(); ++i) {
+            const Path &p = run[i];
+            const FitDiff &f = fd[i];
+            g_noisy_count += f.noisy;
             const double t = f.epoch_s;
             const double sps = n / t;
             const double gbps = n * (d + 1.0) * sizeof(float) / t;
-            const Result *sc = find_result("sgd/" + cname + "/scalar");
-            const double vs = sc ? sc->seconds / t : NAN;
-            g_res.push_back({key, t, sps});
-            HUMAN("%-26s %-7s %12s %14.4g %10.2f %8.2f %8s%s\n", cname.c_str(), p.name,
-                  fmt_time(t).c_str(), sps, 1e9 / sps, gbps / 1e9, fmt_x(vs).c_str(),
-                  f.ok ? "" : "  (fit did not run all epochs!)");
+            const double vs = t_scalar / t;
+            HUMAN("%-26s %-7s %12s%s %14.4g %10.2f %8.2f %8s%s\n", cname.c_str(), p.name,
+                  fmt_time(t).c_str(), f.noisy ? "!" : " ", sps, 1e9 / sps, gbps / 1e9,
+                  fmt_x(vs).c_str(), f.ok ? "" : "  (fit did not run all epochs!)");
             Json()
                 .str("section", "sgd")
                 .str("case", cname)
@@ -867,6 +1013,7 @@ void run_sgd(std::vector<Data> &sets) {
                 .num("fit_base_s", f.t_base)
                 .num("fit_long_s", f.t_long)
                 .boolean("fit_ok", f.ok)
+                .boolean("noisy", f.noisy)
                 .emit();
         }
     }
@@ -904,11 +1051,13 @@ void run_threads(std::vector<Data> &sets) {
     // Bandwidths measured again here, next to the cases they bound: a neighbour that started
     // or stopped since the limits section would otherwise skew the ratio.
     double bw1, bw2;
-    measure_dram_bw(&bw1, &bw2);
+    bool bn1 = false, bn2 = false;
+    measure_dram_bw(&bw1, &bw2, &bn1, &bn2);
+    g_noisy_count += bn1 + bn2;
     const double bw_ratio = bw2 / bw1;
     HUMAN("\n== Threads: %s epoch through descent_pool (max_tasks 16) ==\n", shape(n, d).c_str());
-    HUMAN("read bandwidth (measured again now): 1 thread %.2f GB/s, 2 threads %.2f GB/s, "
-          "ratio x%.2f\n", bw1 / 1e9, bw2 / 1e9, bw_ratio);
+    HUMAN("read bandwidth (measured again now): 1 thread %.2f GB/s%s, 2 threads %.2f GB/s%s, "
+          "ratio x%.2f\n", bw1 / 1e9, bn1 ? " !" : "", bw2 / 1e9, bn2 ? " !" : "", bw_ratio);
     HUMAN("(target: 2t >= 1.6x 1t, or if lower the bandwidth ceiling 0.85 * 2t read bw / 1t "
           "pass GB/s)\n");
     HUMAN("%-20s %-7s %11s %11s %11s %8s %8s %8s %s\n", "case", "path", "no pool", "pool 1t",
@@ -921,7 +1070,12 @@ void run_threads(std::vector<Data> &sets) {
         for (const auto &p : paths) {
             const std::string key = "threads/" + cname + "/" + p.name;
             if (!selected(key)) continue;
-            double t[3];
+            // No pool, 1-thread pool, 2-thread pool: measured interleaved, repetition by
+            // repetition, so a neighbour that comes or goes hits all three alike.
+            Model M[3];
+            std::vector<double> grad[3];
+            double loss = 0;
+            std::vector<std::function<void()>> fns;
             for (int v = 0; v < 3; ++v) {
                 dsc_config cfg;
                 dsc_config_init(&cfg, (dsc_model_kind)k, d);
@@ -932,20 +1086,20 @@ void run_threads(std::vector<Data> &sets) {
                     cfg.pool = v == 1 ? pool1 : pool2;
                     cfg.max_tasks = 16;
                 }
-                Model M;
-                if (!M.create(cfg)) {
-                    t[v] = NAN;
-                    continue;
-                }
+                if (!M[v].create(cfg)) break;
                 g_rng = 12345;  // same parameters for all three variants
-                set_bench_params(M.m, k);
-                std::vector<double> grad(dsc_param_count(M.m));
-                double loss = 0;
-                t[v] = measure([&] {
-                           dsc::lossgrad_pass(M.m, rs, grad.data(), &loss);
-                           g_sink = loss;
-                       }).best;
+                set_bench_params(M[v].m, k);
+                grad[v].resize(dsc_param_count(M[v].m));
+                fns.push_back([&, v] {
+                    dsc::lossgrad_pass(M[v].m, rs, grad[v].data(), &loss);
+                    g_sink = loss;
+                });
             }
+            if (fns.size() != 3) continue;
+            const std::vector<Meas> ms = measure_interleaved(fns);
+            const double t[3] = {ms[0].best, ms[1].best, ms[2].best};
+            const bool noisy = ms[0].all_noisy || ms[1].all_noisy || ms[2].all_noisy;
+            g_noisy_count += noisy;
             const double speedup = t[1] / t[2];
             std::string tgt;
             // 1.6x where bandwidth allows it. Two threads cannot read faster than the 2-thread
@@ -963,10 +1117,9 @@ void run_threads(std::vector<Data> &sets) {
                 add_target("threads " + cname + " avx2 2t/1t", want, got, pass);
                 tgt = std::string(pass ? "PASS" : "MISS") + " (" + want + ")";
             }
-            g_res.push_back({key, t[2], speedup});
-            HUMAN("%-20s %-7s %11s %11s %11s %8s %8.2f %8.2f %s\n", cname.c_str(), p.name,
+            HUMAN("%-20s %-7s %11s %11s %11s %8s%s %8.2f %8.2f %s\n", cname.c_str(), p.name,
                   fmt_time(t[0]).c_str(), fmt_time(t[1]).c_str(), fmt_time(t[2]).c_str(),
-                  fmt_x(speedup).c_str(), bytes / t[1] / 1e9, bytes / t[2] / 1e9, tgt.c_str());
+                  fmt_x(speedup).c_str(), noisy ? "!" : " ", bytes / t[1] / 1e9, bytes / t[2] / 1e9, tgt.c_str());
             Json j;
             j.str("section", "threads")
                 .str("case", cname)
@@ -981,7 +1134,8 @@ void run_threads(std::vector<Data> &sets) {
                 .num("read_gbps_2t", bw2 / 1e9)
                 .num("read_bw_ratio", bw_ratio)
                 .num("bw_ceiling_2t", ceiling)
-                .num("speedup_needed", need);
+                .num("speedup_needed", need)
+                .boolean("noisy", noisy);
             if (!tgt.empty()) j.str("target", tgt);
             j.emit();
         }
@@ -1006,7 +1160,6 @@ void run_xcheck(std::vector<Data> &sets) {
         const std::string cname = std::string(kind_name(k)) + "/" + shape(n, d);
         const std::string key = "xcheck/" + cname + "/" + auto_path;
         if (!selected(key)) continue;
-        const Result *pass = find_result("epoch/" + cname + "/" + auto_path);
         Data *D = nullptr;
         for (auto &s : sets)
             if (s.n == n && s.d == d) D = &s;
@@ -1016,18 +1169,39 @@ void run_xcheck(std::vector<Data> &sets) {
         }
         if (!header) {
             HUMAN("\n== Cross-check: full-batch epoch through dsc_fit (difference), auto path ==\n");
-            HUMAN("%-20s %-7s %14s %16s %8s\n", "case", "path", "dsc_fit diff", "lossgrad_pass",
+            HUMAN("%-20s %-7s %15s %16s %8s\n", "case", "path", "dsc_fit diff", "lossgrad_pass",
                   "ratio");
             header = true;
         }
         dsc_config cfg;
         dsc_config_init(&cfg, (dsc_model_kind)k, d);
         cfg.lr = 1e-6f;
-        const FitDiff f = fit_diff(cfg, D->X.p, k == DSC_LOGISTIC ? D->y_log.p : D->y_lin.p, n);
-        const double tp = pass ? pass->seconds : NAN;
-        HUMAN("%-20s %-7s %14s %16s %8s%s\n", cname.c_str(), auto_path,
-              fmt_time(f.epoch_s).c_str(), fmt_time(tp).c_str(), fmt_x(f.epoch_s / tp).c_str(),
-              f.ok ? "" : "  (fit did not run all epochs!)");
+        const float *y = k == DSC_LOGISTIC ? D->y_log.p : D->y_lin.p;
+        // The bare pass, on its own model with the same config, measured interleaved with
+        // the two fits.
+        Model P;
+        if (!P.create(cfg)) continue;
+        const dsc::RowSet rs = {D->X.p, y, nullptr, 0, n, d};
+        std::vector<double> grad(dsc_param_count(P.m));
+        double loss = 0;
+        FitPair fp;
+        if (!fp.prepare(cfg, D->X.p, y, n)) continue;
+        std::vector<std::function<void()>> fns;
+        std::vector<double> times;
+        fp.add_to(&fns, &times);
+        fns.push_back([&] {
+            dsc::lossgrad_pass(P.m, rs, grad.data(), &loss);
+            g_sink = loss;
+        });
+        times.push_back(g_opt.min_time);
+        const std::vector<Meas> ms = measure_interleaved(fns, times);
+        const FitDiff f = fp.result(ms[0], ms[1]);
+        const double tp = ms[2].best;
+        const bool noisy = f.noisy || ms[2].all_noisy;
+        g_noisy_count += noisy;
+        HUMAN("%-20s %-7s %14s%s %16s %8s%s\n", cname.c_str(), auto_path,
+              fmt_time(f.epoch_s).c_str(), noisy ? "!" : " ", fmt_time(tp).c_str(),
+              fmt_x(f.epoch_s / tp).c_str(), f.ok ? "" : "  (fit did not run all epochs!)");
         Json()
             .str("section", "xcheck")
             .str("case", cname)
@@ -1035,6 +1209,7 @@ void run_xcheck(std::vector<Data> &sets) {
             .num("us_fit_diff", f.epoch_s * 1e6)
             .num("us_lossgrad_pass", tp * 1e6)
             .num("ratio", f.epoch_s / tp)
+            .boolean("noisy", noisy)
             .num("K_epochs", f.K)
             .boolean("fit_ok", f.ok)
             .emit();
@@ -1044,9 +1219,9 @@ void run_xcheck(std::vector<Data> &sets) {
 void print_targets() {
     if (g_targets.empty()) return;
     HUMAN("\n== Targets (AVX2 path, single thread unless said) ==\n");
-    HUMAN("%-36s %-40s %-10s %s\n", "target", "want", "got", "verdict");
+    HUMAN("%-38s %-40s %-14s %s\n", "target", "want", "got", "verdict");
     for (const auto &t : g_targets) {
-        HUMAN("%-36s %-40s %-10s %s\n", t.name.c_str(), t.want.c_str(), t.got.c_str(),
+        HUMAN("%-38s %-40s %-14s %s\n", t.name.c_str(), t.want.c_str(), t.got.c_str(),
               t.verdict.c_str());
         Json()
             .str("section", "target")
@@ -1141,10 +1316,16 @@ int main(int argc, char **argv) {
     run_xcheck(sets);
     report_load("xcheck", lp);
     print_targets();
+    if (g_noisy_count)
+        HUMAN("\n! = %d measurement(s) found no quiet repetition: other processes kept > %.2f "
+              "CPUs busy through all of them\n", g_noisy_count, kNoisyCpus);
     HUMAN("\ntotal %.1f s", now_s() - t_start);
-    if (g_max_foreign > 0.2)
-        HUMAN("; WARNING: other processes were busy during this run (up to %.2f CPUs): rerun "
-              "on a quiet machine before trusting the numbers", g_max_foreign);
+    if (g_noisy_count)
+        HUMAN("; WARNING: %d measurement(s) marked ! ran with other processes busy throughout: "
+              "rerun on a quiet machine before trusting them", g_noisy_count);
+    else if (g_max_foreign > 0.2)
+        HUMAN("; other processes were busy at times (up to %.2f CPUs), every number comes from "
+              "quiet repetitions", g_max_foreign);
     HUMAN("\n");
     if (!g_opt.json_only) {
         printf("\n");
