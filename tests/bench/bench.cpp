@@ -1245,6 +1245,10 @@ void usage() {
 
 }  // namespace
 
+#ifdef DESCENT_BENCH_HAVE_CUDA
+void run_cuda_section(bool json_only);
+#endif
+
 int main(int argc, char **argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -1315,6 +1319,9 @@ int main(int argc, char **argv) {
     lp = load_probe();
     run_xcheck(sets);
     report_load("xcheck", lp);
+#ifdef DESCENT_BENCH_HAVE_CUDA
+    if (selected("cuda")) run_cuda_section(g_opt.json_only);
+#endif
     print_targets();
     if (g_noisy_count)
         HUMAN("\n! = %d measurement(s) found no quiet repetition: other processes kept > %.2f "
