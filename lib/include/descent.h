@@ -113,7 +113,7 @@ typedef struct dsc_config {
     uint32_t degree;       /* POLYNOMIAL only: highest power (default 3, max 15)              */
     uint32_t reduction;    /* dsc_reduction (default MEAN)                                    */
     uint32_t batch_size;   /* 0 = full-batch gradient descent (default); b = minibatch SGD    */
-    uint32_t shuffle;      /* minibatch only: 1 = new seeded permutation each epoch (default) */
+    uint32_t shuffle;      /* minibatch only: 1 = a fresh seeded permutation per epoch (default) */
     uint32_t max_epochs;   /* default 100                                                     */
     uint64_t seed;         /* shuffle seed (default 0)                                        */
     float lr;              /* learning rate; 0 = automatic (default) — not for LEGENDRE3      */
