@@ -45,6 +45,42 @@ typedef void (*PredictFn)(const float *X, size_t count, uint32_t cols, const flo
 typedef void (*GramFn)(const RowSet &rs, const float *v, uint32_t degree, float *acc,
                        double *out, double *max_sq);
 
+// Affine map from raw input columns to the coordinates a curvature pass works in:
+// z_j = ((double)x_j - shift[j]) * inv_scale[j]. Both null: z = x.
+struct ColumnMap {
+    const double *shift;
+    const double *inv_scale;
+};
+
+// Loss, gradient and curvature of the MEAN-free (summed) loss, everything in double, in the
+// mapped coordinates, at parameters theta given in those coordinates (same layouts as
+// LossGradFn). hess is the packed lower triangle by rows (entry (i, j), j <= i, at
+// i (i + 1) / 2 + j): the exact Hessian for BCE, Gauss-Newton (2 J^T J) for the MSE models.
+// grad and hess null: loss only. Outputs are overwritten. Rows are summed in order.
+// `scratch` is caller scratch of (number of parameters) doubles.
+typedef void (*CurvFn)(const RowSet &rs, const ColumnMap &map, const float *theta,
+                       uint32_t degree, double *scratch, double *grad, double *hess,
+                       double *loss);
+
+// Column statistics over rows [begin, begin + count) of X (cols floats per row), for the first
+// `use` columns: mean[j] and m2[j] = sum of squared deviations from that mean (Welford, in
+// double), overwritten; mn[j] / mx[j] are lowered / raised to the column's min / max (updated,
+// not overwritten, so successive calls fold).
+typedef void (*StatsFn)(const float *X, size_t begin, size_t count, uint32_t cols, uint32_t use,
+                        double *mean, double *m2, float *mn, float *mx);
+
+// The scalar curvature and statistics passes, shared by every table until SIMD versions exist.
+void curv_linear_mse_scalar(const RowSet &, const ColumnMap &, const float *, uint32_t,
+                            double *, double *, double *, double *);
+void curv_linear_bce_scalar(const RowSet &, const ColumnMap &, const float *, uint32_t,
+                            double *, double *, double *, double *);
+void curv_poly_mse_scalar(const RowSet &, const ColumnMap &, const float *, uint32_t, double *,
+                          double *, double *, double *);
+void curv_legendre3_mse_scalar(const RowSet &, const ColumnMap &, const float *, uint32_t,
+                               double *, double *, double *, double *);
+void col_stats_scalar(const float *, size_t, size_t, uint32_t, uint32_t, double *, double *,
+                      float *, float *);
+
 // Elementwise math the BCE passes use, exposed so tests can measure its accuracy:
 // e^x for x <= 0, and log(1 + t) for t in [0, 1].
 typedef void (*MathFn)(const float *in, float *out, size_t n);
@@ -56,6 +92,8 @@ struct KernelTable {
     PredictFn linear_predict, poly_predict, legendre3_predict;
     GramFn linear_gram, poly_gram;
     MathFn exp_neg, log1p_unit;
+    CurvFn curv_linear_mse, curv_linear_bce, curv_poly_mse, curv_legendre3_mse;
+    StatsFn col_stats;
 };
 
 extern const KernelTable kScalarKernels;

@@ -240,7 +240,155 @@ void log1p_array(const float *in, float *out, size_t n) {
     for (size_t i = 0; i < n; ++i) out[i] = log1pf(in[i]);
 }
 
+// ---- curvature passes (double throughout) --------------------------------------------------
+inline double mapped(const ColumnMap &m, const float *x, uint32_t j) {
+    return m.shift ? ((double)x[j] - m.shift[j]) * m.inv_scale[j] : (double)x[j];
+}
+
+void clear(double *v, size_t n) {
+    for (size_t i = 0; i < n; ++i) v[i] = 0.0;
+}
+
+// grad += g J, hess += h J J^T (packed lower triangle by rows).
+inline void accumulate(const double *J, uint32_t p, double g, double h, double *grad,
+                       double *hess) {
+    size_t k = 0;
+    for (uint32_t i = 0; i < p; ++i) {
+        grad[i] += g * J[i];
+        const double hi = h * J[i];
+        for (uint32_t j = 0; j <= i; ++j) hess[k++] += hi * J[j];
+    }
+}
+
+// Shared shape of the curvature passes: row(x, y, J, &g, &h) fills the row's Jacobian J of the
+// model output (p entries), returns the loss term, and gives dloss/dout and the curvature weight.
+template <typename Row>
+void curv_pass(const RowSet &rs, uint32_t p, double *J, double *grad, double *hess, double *loss,
+               Row row) {
+    const bool full = grad != nullptr;
+    if (full) {
+        clear(grad, p);
+        clear(hess, (size_t)p * (p + 1) / 2);
+    }
+    double l = 0.0;
+    for (size_t r = 0; r < rs.count; ++r) {
+        const size_t i = row_of(rs, r);
+        double g, h;
+        l += row(rs.X + i * rs.cols, (double)rs.y[i], full ? J : nullptr, &g, &h);
+        if (full) accumulate(J, p, g, h, grad, hess);
+    }
+    *loss = l;
+}
+
+// BCE from the logit in double: log(1 + e^z) - y z, its derivative and second derivative.
+inline double bce64(double z, double y, double *g, double *h) {
+    const double t = exp(-fabs(z));
+    const double q = t / (1.0 + t);
+    *g = z >= 0.0 ? (1.0 - y) - q : q - y;
+    *h = q / (1.0 + t);
+    return (z > 0.0 ? z : 0.0) + log1p(t) - y * z;
+}
+
+template <bool kBce>
+void curv_linear(const RowSet &rs, const ColumnMap &map, const float *theta, double *J,
+                 double *grad, double *hess, double *loss) {
+    const uint32_t d = rs.cols;
+    curv_pass(rs, d + 1, J, grad, hess, loss,
+              [&](const float *x, double y, double *Jr, double *g, double *h) {
+                  double z = theta[0];
+                  if (Jr) {
+                      Jr[0] = 1.0;
+                      for (uint32_t j = 0; j < d; ++j) {
+                          Jr[j + 1] = mapped(map, x, j);
+                          z += (double)theta[j + 1] * Jr[j + 1];
+                      }
+                  } else {
+                      for (uint32_t j = 0; j < d; ++j) z += (double)theta[j + 1] * mapped(map, x, j);
+                  }
+                  if (kBce) return bce64(z, y, g, h);
+                  const double res = z - y;
+                  *g = 2.0 * res;
+                  *h = 2.0;
+                  return res * res;
+              });
+}
+
 }  // namespace
+
+void curv_linear_mse_scalar(const RowSet &rs, const ColumnMap &map, const float *theta,
+                            uint32_t, double *scratch, double *grad, double *hess,
+                            double *loss) {
+    curv_linear<false>(rs, map, theta, scratch, grad, hess, loss);
+}
+
+void curv_linear_bce_scalar(const RowSet &rs, const ColumnMap &map, const float *theta,
+                            uint32_t, double *scratch, double *grad, double *hess,
+                            double *loss) {
+    curv_linear<true>(rs, map, theta, scratch, grad, hess, loss);
+}
+
+void curv_poly_mse_scalar(const RowSet &rs, const ColumnMap &map, const float *theta,
+                          uint32_t degree, double *scratch, double *grad, double *hess,
+                          double *loss) {
+    const uint32_t p = degree + 1;
+    curv_pass(rs, p, scratch, grad, hess, loss,
+              [&](const float *x, double y, double *Jr, double *g, double *h) {
+                  const double u = mapped(map, x, 0);
+                  double out = theta[degree];
+                  for (uint32_t k = degree; k-- > 0;) out = out * u + (double)theta[k];
+                  if (Jr) {
+                      double f = 1.0;
+                      for (uint32_t k = 0; k < p; ++k) {
+                          Jr[k] = f;
+                          f *= u;
+                      }
+                  }
+                  const double res = out - y;
+                  *g = 2.0 * res;
+                  *h = 2.0;
+                  return res * res;
+              });
+}
+
+void curv_legendre3_mse_scalar(const RowSet &rs, const ColumnMap &map, const float *theta,
+                               uint32_t, double *scratch, double *grad, double *hess,
+                               double *loss) {
+    const double a = theta[0], b = theta[1], c = theta[2], d = theta[3];
+    curv_pass(rs, 4, scratch, grad, hess, loss,
+              [&](const float *x, double y, double *Jr, double *g, double *h) {
+                  const double u = mapped(map, x, 0);
+                  const double t = c + d * u;
+                  const double pt = 0.5 * t * (5.0 * t * t - 3.0);
+                  if (Jr) {
+                      const double bd = b * 0.5 * (15.0 * t * t - 3.0);
+                      Jr[0] = 1.0;
+                      Jr[1] = pt;
+                      Jr[2] = bd;
+                      Jr[3] = bd * u;
+                  }
+                  const double res = a + b * pt - y;
+                  *g = 2.0 * res;
+                  *h = 2.0;  // Gauss-Newton: the residual's second derivative is dropped
+                  return res * res;
+              });
+}
+
+void col_stats_scalar(const float *X, size_t begin, size_t count, uint32_t cols, uint32_t use,
+                      double *mean, double *m2, float *mn, float *mx) {
+    for (uint32_t j = 0; j < use; ++j) mean[j] = m2[j] = 0.0;
+    for (size_t r = 0; r < count; ++r) {
+        const float *x = X + (begin + r) * cols;
+        const double k = (double)(r + 1);
+        for (uint32_t j = 0; j < use; ++j) {
+            const double v = (double)x[j];
+            const double dv = v - mean[j];
+            mean[j] += dv / k;
+            m2[j] += dv * (v - mean[j]);
+            if (x[j] < mn[j]) mn[j] = x[j];
+            if (x[j] > mx[j]) mx[j] = x[j];
+        }
+    }
+}
 
 extern const KernelTable kScalarKernels = {
     "scalar",
@@ -249,6 +397,8 @@ extern const KernelTable kScalarKernels = {
     linear_predict, poly_predict, legendre3_predict,
     linear_gram, poly_gram,
     exp_neg_array, log1p_array,
+    curv_linear_mse_scalar, curv_linear_bce_scalar, curv_poly_mse_scalar, curv_legendre3_mse_scalar,
+    col_stats_scalar,
 };
 
 }  // namespace dsc

@@ -14,7 +14,7 @@
  * Every fallible call returns a dsc_status; dsc_status_string() gives a static message and
  * dsc_check_config() explains why a config is rejected. A call that fails changes nothing the
  * caller can observe, with one documented exception: a fit that diverges stops with
- * DSC_ERR_DIVERGED and leaves the last finite parameters in the model.
+ * DSC_ERR_DIVERGED and leaves the parameters with the lowest loss seen in that fit.
  *
  * Thread safety: no global mutable state. Distinct models may be used from distinct threads;
  * dsc_predict and the other const calls may run concurrently on one model; dsc_fit,
@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define DSC_VERSION_MAJOR 0
-#define DSC_VERSION_MINOR 1
+#define DSC_VERSION_MINOR 2
 #define DSC_VERSION_PATCH 0
 
 /* dsc_arena_size() is exact for an arena aligned to this many bytes; an arena that is not
@@ -90,8 +90,33 @@ typedef enum dsc_stop_reason {
     DSC_STOP_TOLERANCE = 2,  /* n_iter_no_change epochs without improving by tol          */
     DSC_STOP_CALLBACK = 3,   /* on_epoch returned non-zero                                */
     DSC_STOP_LR_MIN = 4,     /* adaptive schedule: lr fell to 1e-6 or below               */
-    DSC_STOP_DIVERGED = 5    /* non-finite loss or parameters; last finite params kept    */
+    DSC_STOP_DIVERGED = 5,   /* non-finite loss or parameters; the lowest-loss params kept */
+    DSC_STOP_CONVERGED = 6,  /* the convergence test (config.conv_tol) passed              */
+    DSC_STOP_SEPARABLE = 7,  /* LOGISTIC: the parameters separate the classes, so the loss
+                                has no finite minimiser; the separating params are kept   */
+    DSC_STOP_STALLED = 8     /* NEWTON: no damped step lowers the loss any more, and the
+                                convergence test had not passed                            */
 } dsc_stop_reason;
+
+/* Per-feature standardization inside the model (see README "Reaching the optimum"). */
+typedef enum dsc_standardize {
+    DSC_STANDARDIZE_AUTO = 0, /* ON when config.lr == 0 (automatic rate), else OFF          */
+    DSC_STANDARDIZE_ON = 1,   /* train on (x - mean) / std, report parameters in raw units  */
+    DSC_STANDARDIZE_OFF = 2   /* train on raw x (explicit-lr runs follow torch bit for bit) */
+} dsc_standardize;
+
+typedef enum dsc_solver {
+    DSC_SOLVER_AUTO = 0,   /* NEWTON for full-batch fits with lr == 0 and at most
+                              DSC_NEWTON_AUTO_MAX_PARAMS parameters; GD otherwise          */
+    DSC_SOLVER_GD = 1,     /* gradient descent: full batch, or minibatch SGD (batch_size)  */
+    DSC_SOLVER_NEWTON = 2  /* damped Newton / Gauss-Newton (Levenberg-Marquardt) on the
+                              full batch, Cholesky in the arena; needs lr == 0, momentum 0 */
+} dsc_solver;
+
+/* AUTO picks NEWTON up to this many parameters; NEWTON accepts up to DSC_NEWTON_MAX_PARAMS.
+ * Its arena holds two packed p x p matrices: p (p + 1) doubles. */
+#define DSC_NEWTON_AUTO_MAX_PARAMS 256u
+#define DSC_NEWTON_MAX_PARAMS 1024u
 
 /* Optional host parallelism, without the library owning a thread: parallel_for must call
  * task(arg, i) once for every i in [0, n_tasks), on any threads, in any order, and return when
@@ -114,9 +139,9 @@ typedef struct dsc_config {
     uint32_t reduction;    /* dsc_reduction (default MEAN)                                    */
     uint32_t batch_size;   /* 0 = full-batch gradient descent (default); b = minibatch SGD    */
     uint32_t shuffle;      /* minibatch only: 1 = a fresh seeded permutation per epoch (default) */
-    uint32_t max_epochs;   /* default 100                                                     */
+    uint32_t max_epochs;   /* default 1000 (Newton iterations under the NEWTON solver)        */
     uint64_t seed;         /* shuffle seed (default 0)                                        */
-    float lr;              /* learning rate; 0 = automatic (default) — not for LEGENDRE3      */
+    float lr;              /* learning rate; 0 = automatic (default; LEGENDRE3: NEWTON only)  */
     float momentum;        /* torch.optim.SGD semantics (default 0)                           */
     float dampening;       /* default 0                                                       */
     float weight_decay;    /* coupled L2 added to the gradient, as torch (default 0)          */
@@ -144,6 +169,14 @@ typedef struct dsc_config {
     uint64_t cuda_arena_bytes;
     uint64_t cuda_max_samples;
     int32_t cuda_device;
+    /* Reaching the optimum without tuning (fields added in 0.2). */
+    uint32_t standardize;  /* dsc_standardize (default AUTO)                                  */
+    uint32_t solver;       /* dsc_solver (default AUTO)                                       */
+    /* Convergence test, relative to the loss: NEWTON stops once half the Newton decrement
+     * (its estimate of loss - optimum) is <= conv_tol * loss; full-batch GD once the step's
+     * guaranteed decrease lr |g|^2 / 2 is <= conv_tol * loss. 0 (default) = 1e-10 when lr == 0
+     * and off with an explicit lr; < 0 = off (run max_epochs). Minibatch SGD has no test. */
+    float conv_tol;
 } dsc_config;
 
 typedef struct dsc_fit_report {
@@ -152,8 +185,11 @@ typedef struct dsc_fit_report {
     float final_loss;      /* full-data loss (cfg.reduction) at the parameters left in the model */
     float lr;              /* learning rate in force at the end (after schedule / auto pick)  */
     float lr_initial;      /* learning rate at the start of this fit (the auto pick, if lr = 0) */
-    uint64_t steps;        /* optimizer steps taken by this call                              */
+    uint64_t steps;        /* optimizer steps taken by this call (NEWTON: accepted steps)     */
     const char *message;   /* static text: what stopped training or why the call failed      */
+    uint32_t converged;    /* 1 only when the convergence test passed (DSC_STOP_CONVERGED)    */
+    uint32_t solver;       /* the solver that ran: DSC_SOLVER_GD or DSC_SOLVER_NEWTON         */
+    uint32_t standardized; /* 1 if this fit trained on standardized features                  */
 } dsc_fit_report;
 
 typedef struct dsc_model dsc_model; /* opaque; lives inside the caller's arena */
@@ -170,6 +206,10 @@ dsc_status dsc_create(const dsc_config *cfg, void *arena, size_t arena_bytes, ds
  * Trains for up to cfg.max_epochs epochs, continuing from the model's current parameters and
  * optimizer state (momentum buffer, step count, schedule state, epoch counter for the shuffle),
  * so two fits of 50 epochs equal one of 100, bit for bit. X is n_samples x n_features row-major.
+ * Standardization: the first fit after dsc_create / dsc_set_params / dsc_reset measures each
+ * column's mean and standard deviation (one pass, float64); later fits keep those statistics
+ * frozen, so a continued fit (partial_fit) trains in the same coordinates with the same
+ * optimizer state. Parameters are always reported and used for prediction in raw units.
  * Before any update, X and y are checked (finite; logistic labels in [0,1]); on failure
  * nothing is changed. report may be NULL. */
 dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_samples,

@@ -53,7 +53,7 @@ void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features) 
     cfg->reduction = DSC_REDUCTION_MEAN;
     cfg->batch_size = 0;
     cfg->shuffle = 1;
-    cfg->max_epochs = 100;
+    cfg->max_epochs = 1000;
     cfg->seed = 0;
     cfg->lr = 0.0f;
     cfg->schedule = DSC_LR_CONSTANT;
@@ -62,6 +62,9 @@ void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features) 
     cfg->n_iter_no_change = 5;
     cfg->backend = DSC_BACKEND_AUTO;
     cfg->max_tasks = 16;
+    cfg->standardize = DSC_STANDARDIZE_AUTO;
+    cfg->solver = DSC_SOLVER_AUTO;
+    cfg->conv_tol = 0.0f;
 }
 
 const char *dsc_check_config(const dsc_config *cfg) {
@@ -210,7 +213,7 @@ const char *dsc_status_string(dsc_status s) {
         case DSC_ERR_ARENA_TOO_SMALL: return "arena too small: pass at least dsc_arena_size() bytes, 8-byte aligned";
         case DSC_ERR_NONFINITE_INPUT: return "input holds NaN or Inf";
         case DSC_ERR_LABEL_RANGE: return "logistic labels must lie in [0, 1]";
-        case DSC_ERR_DIVERGED: return "training diverged; the last finite parameters were kept";
+        case DSC_ERR_DIVERGED: return "training diverged; the parameters with the lowest loss were kept";
         case DSC_ERR_BAD_MODEL_BLOB: return "model blob is truncated, corrupted or not a descent model";
         case DSC_ERR_UNSUPPORTED: return "unsupported by this model, build or CPU";
         case DSC_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
@@ -228,6 +231,9 @@ const char *dsc_stop_reason_string(dsc_stop_reason r) {
         case DSC_STOP_CALLBACK: return "stopped by the on_epoch callback";
         case DSC_STOP_LR_MIN: return "adaptive learning rate fell to 1e-6";
         case DSC_STOP_DIVERGED: return "diverged";
+        case DSC_STOP_CONVERGED: return "converged";
+        case DSC_STOP_SEPARABLE: return "classes separable: no finite optimum";
+        case DSC_STOP_STALLED: return "stalled before converging";
     }
     return "unknown stop reason";
 }

@@ -28,12 +28,26 @@ bool compute_layout(const dsc_config &cfg, bool predict_only, Layout *lay) {
         if (cfg.momentum != 0.0f) ok = ok && take(&cur, p, sizeof(float), 4, &lay->velocity);
         ok = ok && take(&cur, p, sizeof(double), 8, &lay->grad);
         // Multi-chunk passes: full batch (any n), and batches longer than one chunk.
-        if (cfg.batch_size == 0 || cfg.batch_size > kChunkRows)
+        // ... and the automatic rate's Gram products over all rows.
+        if (cfg.batch_size == 0 || cfg.batch_size > kChunkRows || cfg.lr == 0.0f)
             ok = ok && take(&cur, p, sizeof(double), 8, &lay->chunk);
         ok = ok && take(&cur, p, sizeof(float), 4, &lay->acc);
         ok = ok && take(&cur, p, sizeof(float), 4, &lay->work);
         if (cfg.batch_size > 0 && cfg.shuffle)
             ok = ok && take(&cur, cfg.batch_size, sizeof(uint32_t), 4, &lay->idx);
+        const Resolved r = resolve(cfg);
+        if (r.standardize) {
+            ok = ok && take(&cur, p, sizeof(float), 4, &lay->tparams);
+            ok = ok && take(&cur, cfg.n_features, sizeof(double), 8, &lay->shift);
+            ok = ok && take(&cur, cfg.n_features, sizeof(double), 8, &lay->inv_scale);
+        }
+        ok = ok && take(&cur, p, sizeof(float), 4, &lay->best);
+        if (r.newton) {
+            const uint64_t tri = p * (p + 1) / 2;  // p <= DSC_NEWTON_MAX_PARAMS: small
+            ok = ok && take(&cur, tri, sizeof(double), 8, &lay->hess);
+            ok = ok && take(&cur, tri, sizeof(double), 8, &lay->hess2);
+            ok = ok && take(&cur, p, sizeof(double), 8, &lay->jrow);
+        }
         if (cfg.parallel_for) {
             const uint64_t slot = (p + 2) * sizeof(double) + (p + (p & 1)) * sizeof(float);
             lay->slot_bytes = (uint32_t)slot;  // p < 2^24: fits
@@ -64,6 +78,7 @@ dsc_status place_model(const dsc_config &cfg, bool predict_only, void *arena, si
     m->cfg = cfg;
     m->blob_backend = cfg.backend;
     m->lay = lay;
+    m->conv_tol = resolve(cfg).conv_tol;
     // A CUDA model trains on the GPU; its host-side passes (predict, loss) use the best CPU path.
     m->k = kernels_for(cfg.backend == DSC_BACKEND_CUDA ? (uint32_t)DSC_BACKEND_AUTO : cfg.backend);
     reset_train_state(m);

@@ -2,8 +2,8 @@
 //
 // lr = 1/L, L an estimate of the gradient's Lipschitz constant:
 //   L = c * lambda_max(Phi^T Phi) / n      full batch, mean reduction (drop /n for sum)
-//   L = c * max_i |phi_i|^2 (* b for sum)  minibatch: bounds every batch's curvature; with
-//                                          momentum mu, further / (1 - mu)
+//   L = n(b-1)/(b(n-1)) L_full + (n-b)/(b(n-1)) c max_i |phi_i|^2     minibatch of b rows (the
+//       expected smoothness of b-row sampling; * b for sum); with momentum mu, / (1 - mu)
 // plus weight_decay, with c = 2 for MSE and 1/4 for BCE (sigmoid' <= 1/4). lambda_max comes
 // from power iteration: |A v| for a unit v never exceeds lambda_max, and full-batch training in
 // automatic mode halves the rate if the loss ever rises, which only a step above 2/L can cause.
@@ -22,34 +22,39 @@ template <class Gram>
 float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *w, Gram gram) {
     const double curv = c.kind == DSC_LOGISTIC ? 0.25 : 2.0;
     const double n = (double)rows;
+    // lambda_max of Phi^T Phi by power iteration: the full-batch curvature.
+    double norm = 0.0;
+    for (uint32_t j = 0; j < p; ++j) {
+        v[j] = 1.0f + 0.5f * (float)j / (float)p;
+        norm += (double)v[j] * v[j];
+    }
+    for (uint32_t j = 0; j < p; ++j) v[j] = (float)(v[j] / sqrt(norm));
+    double lam = 0.0, prev = 0.0, max_sq = 0.0;
+    for (int it = 0; it < 50; ++it) {
+        gram(v, true, w, &max_sq);
+        double wn = 0.0;
+        for (uint32_t j = 0; j < p; ++j) wn += w[j] * w[j];
+        wn = sqrt(wn);
+        if (!isfinite(wn)) return 1.17549435e-38f;  // float overflow: curvature beyond float
+        if (!(wn > 0.0)) break;
+        for (uint32_t j = 0; j < p; ++j) v[j] = (float)(w[j] / wn);
+        if (wn > lam) lam = wn;
+        if (it >= 4 && fabs(wn - prev) <= 1e-4 * wn) break;
+        prev = wn;
+    }
+    const double L_full = curv * lam / n;  // per-sample (mean) curvature of the full batch
     double L;
-    if (c.batch_size == 0) {
-        double norm = 0.0;
-        for (uint32_t j = 0; j < p; ++j) {
-            v[j] = 1.0f + 0.5f * (float)j / (float)p;
-            norm += (double)v[j] * v[j];
-        }
-        for (uint32_t j = 0; j < p; ++j) v[j] = (float)(v[j] / sqrt(norm));
-        double lam = 0.0, prev = 0.0, max_sq = 0.0;
-        for (int it = 0; it < 50; ++it) {
-            gram(v, true, w, &max_sq);
-            double wn = 0.0;
-            for (uint32_t j = 0; j < p; ++j) wn += w[j] * w[j];
-            wn = sqrt(wn);
-            if (!isfinite(wn)) return 1.17549435e-38f;  // float overflow: curvature beyond float
-            if (!(wn > 0.0)) break;
-            for (uint32_t j = 0; j < p; ++j) v[j] = (float)(w[j] / wn);
-            if (wn > lam) lam = wn;
-            if (it >= 4 && fabs(wn - prev) <= 1e-4 * wn) break;
-            prev = wn;
-        }
-        L = curv * lam * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 / n : 1.0);
+    if (c.batch_size == 0 || c.batch_size >= rows) {
+        L = L_full * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 : n);
     } else {
-        double max_sq = 0.0;
-        for (uint32_t j = 0; j < p; ++j) v[j] = 0.0f;
-        gram(v, false, w, &max_sq);
-        const double b = c.batch_size < rows ? (double)c.batch_size : n;
-        L = curv * max_sq * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 : b);
+        // Expected smoothness of a b-row batch drawn without replacement (Gower et al. 2019,
+        // "SGD: general analysis and improved rates", b-nice sampling): it moves from the
+        // worst row's curvature (b = 1) to the full batch's (b = n), instead of bounding every
+        // batch by the worst row.
+        const double b = (double)c.batch_size;
+        const double L_max = curv * max_sq;
+        L = n * (b - 1.0) / (b * (n - 1.0)) * L_full + (n - b) / (b * (n - 1.0)) * L_max;
+        if (c.reduction == DSC_REDUCTION_SUM) L *= b;
         // Momentum (or Nesterov) scales the steady-state stochastic step by 1 / (1 - momentum);
         // without this compensation, momentum 0.9 diverges on noisy minibatch gradients.
         L /= 1.0 - (double)c.momentum;

@@ -2,7 +2,8 @@
 //
 //   offset  field
 //   0       magic "DSCB"
-//   4       u16 format version (1), u16 flags (bit 0: full blob with config and training state)
+//   4       u16 format version (2; predictor blobs are written as 1, whose layout they keep),
+//           u16 flags (bit 0: full blob with config and training state)
 //   8       u32 total length in bytes, CRC included
 //   12      u32 kind, u32 n_features, u32 degree, u32 n_params
 //   28      full blob only — config: u32 reduction, batch_size, shuffle, max_epochs, nesterov,
@@ -10,13 +11,20 @@
 //           weight_decay, power_t, tol
 //           training state: u64 step; u32 epoch, has_buf, no_improve; f32 lr, best_loss,
 //           prev_loss
-//   ...     f32 params[n_params]
+//           version 2 only: u32 standardize, solver, has_stats; f32 conv_tol, damping
+//   ...     f32 params[n_params]               (raw units, what prediction uses)
 //   ...     full blob with momentum != 0: f32 velocity[n_params]
+//   ...     version 2 with has_stats: f64 shift[n_features], f64 inv_scale[n_features],
+//           f32 training params[n_params] (standardized coordinates)
 //   end-4   u32 CRC-32 (IEEE 802.3) of every byte before it
+//
+// Version 1 full blobs still load: they predate standardization and the NEWTON solver, so
+// they load with standardize OFF, solver GD and conv_tol off, and resume exactly as before.
 //
 // The loader is a bounded reader: every read checks the remaining length, every count is
 // bounded before it is multiplied, every enum and value is validated by the same checks
 // dsc_create applies, and the CRC must match. Anything else is DSC_ERR_BAD_MODEL_BLOB.
+#include <math.h>
 #include <string.h>
 
 #include "model.hpp"
@@ -25,11 +33,13 @@ namespace dsc {
 namespace {
 
 constexpr uint8_t kMagic[4] = {'D', 'S', 'C', 'B'};
-constexpr uint16_t kVersion = 1;
+constexpr uint16_t kVersion = 2;
+constexpr uint16_t kVersionPredictor = 1;  // the predictor layout is unchanged since version 1
 constexpr uint16_t kFlagFull = 1;
 constexpr size_t kHeaderBytes = 28;
 constexpr size_t kConfigBytes = 8 * 4 + 8 + 6 * 4;
 constexpr size_t kStateBytes = 8 + 3 * 4 + 3 * 4;
+constexpr size_t kV2Bytes = 3 * 4 + 2 * 4;
 
 struct Writer {
     uint8_t *p;
@@ -54,6 +64,11 @@ struct Writer {
         uint32_t b;
         memcpy(&b, &v, 4);
         u32(b);
+    }
+    void f64(double v) {
+        uint64_t b;
+        memcpy(&b, &v, 8);
+        u64(b);
     }
 };
 
@@ -90,15 +105,24 @@ struct Reader {
         memcpy(&v, &b, 4);
         return v;
     }
+    double f64() {
+        uint64_t b = u64();
+        double v;
+        memcpy(&v, &b, 8);
+        return v;
+    }
 };
 
 bool full(const dsc_model *m) { return !(m->flags & kFlagPredictOnly); }
 
+bool saves_stats(const dsc_model *m) { return standardized(m) && m->has_stats; }
+
 size_t blob_size(const dsc_model *m, bool full_form) {
     size_t n = kHeaderBytes + (size_t)m->n_params * 4 + 4;
     if (full_form) {
-        n += kConfigBytes + kStateBytes;
+        n += kConfigBytes + kStateBytes + kV2Bytes;
         if (m->lay.velocity) n += (size_t)m->n_params * 4;
+        if (saves_stats(m)) n += (size_t)m->cfg.n_features * 16 + (size_t)m->n_params * 4;
     }
     return n;
 }
@@ -111,7 +135,7 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
     const dsc_config &c = m->cfg;
     Writer w{static_cast<uint8_t *>(buf)};
     w.u8s(kMagic, 4);
-    w.u16(kVersion);
+    w.u16(full_form ? kVersion : kVersionPredictor);
     w.u16(full_form ? kFlagFull : 0);
     w.u32((uint32_t)size);
     w.u32(c.kind);
@@ -141,12 +165,24 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
         w.f32(m->st.lr);
         w.f32(m->st.best_loss);
         w.f32(m->st.prev_loss);
+        w.u32(c.standardize);
+        w.u32(c.solver);
+        w.u32(saves_stats(m) ? 1u : 0u);
+        w.f32(c.conv_tol);
+        w.f32(m->damping);
     }
     const float *theta = params(m);
     for (uint32_t j = 0; j < m->n_params; ++j) w.f32(theta[j]);
     if (full_form && m->lay.velocity) {
         const float *v = at<float>(m, m->lay.velocity);
         for (uint32_t j = 0; j < m->n_params; ++j) w.f32(v[j]);
+    }
+    if (full_form && saves_stats(m)) {
+        const double *mu = at<double>(m, m->lay.shift), *inv = at<double>(m, m->lay.inv_scale);
+        for (uint32_t j = 0; j < c.n_features; ++j) w.f64(mu[j]);
+        for (uint32_t j = 0; j < c.n_features; ++j) w.f64(inv[j]);
+        const float *tp = train_params(m);
+        for (uint32_t j = 0; j < m->n_params; ++j) w.f32(tp[j]);
     }
     w.u32(crc32(buf, size - 4, 0));
     if (written) *written = size;
@@ -160,7 +196,10 @@ struct Parsed {
     bool full;
     const uint8_t *params;    // n_params little-endian f32
     const uint8_t *velocity;  // n_params little-endian f32 or null
+    const uint8_t *stats;     // n_features f64 shift, n_features f64 inv_scale, then n_params f32
     uint32_t n_params;
+    uint32_t has_stats;
+    float damping;
 };
 
 bool finite_f32_array(const uint8_t *p, uint32_t n) {
@@ -181,13 +220,17 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     const uint16_t version = r.u16();
     const uint16_t flags = r.u16();
     const uint32_t total = r.u32();
-    if (version != kVersion || (flags & ~kFlagFull) != 0 || total != len) return DSC_ERR_BAD_MODEL_BLOB;
+    if (version < 1 || version > kVersion || (flags & ~kFlagFull) != 0 || total != len)
+        return DSC_ERR_BAD_MODEL_BLOB;
     uint32_t stored_crc = (uint32_t)b[len - 4] | ((uint32_t)b[len - 3] << 8) |
                           ((uint32_t)b[len - 2] << 16) | ((uint32_t)b[len - 1] << 24);
     if (crc32(b, len - 4, 0) != stored_crc) return DSC_ERR_BAD_MODEL_BLOB;
     r.left -= 4;  // the CRC is not part of the body
 
     Parsed &p = *out;
+    p.stats = nullptr;
+    p.has_stats = 0;
+    p.damping = 0.0f;
     p.full = (flags & kFlagFull) != 0;
     dsc_config_init(&p.cfg, DSC_LINEAR, 1);
     dsc_config &c = p.cfg;
@@ -218,6 +261,17 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
         p.st.lr = r.f32();
         p.st.best_loss = r.f32();
         p.st.prev_loss = r.f32();
+        if (version >= 2) {
+            c.standardize = r.u32();
+            c.solver = r.u32();
+            p.has_stats = r.u32();
+            c.conv_tol = r.f32();
+            p.damping = r.f32();
+        } else {  // before standardization and NEWTON: resume exactly as version 1 trained
+            c.standardize = DSC_STANDARDIZE_OFF;
+            c.solver = DSC_SOLVER_GD;
+            c.conv_tol = -1.0f;
+        }
     }
     if (!r.ok) return DSC_ERR_BAD_MODEL_BLOB;
     // A saved backend may not exist on the loading machine: the blob stays portable, the
@@ -231,13 +285,33 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     Layout lay;
     if (!compute_layout(c, !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.n_params != param_count(c)) return DSC_ERR_BAD_MODEL_BLOB;
-    // Bound the arrays by the bytes left before multiplying anything.
+    // Statistics only where the config standardizes.
+    if (p.has_stats > 1 || (p.has_stats && !resolve(c).standardize)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (!(p.damping >= 0.0f) || !(p.damping <= 3.40282347e38f)) return DSC_ERR_BAD_MODEL_BLOB;
+    // Bound the arrays by the bytes left before multiplying anything (n_params, n_features
+    // < 2^24 here, so nothing overflows 64 bits).
     const uint64_t arrays = (p.full && c.momentum != 0.0f) ? 2 : 1;
-    if ((uint64_t)r.left != arrays * 4 * (uint64_t)p.n_params) return DSC_ERR_BAD_MODEL_BLOB;
+    const uint64_t stats_bytes =
+        p.has_stats ? 16 * (uint64_t)c.n_features + 4 * (uint64_t)p.n_params : 0;
+    if ((uint64_t)r.left != arrays * 4 * (uint64_t)p.n_params + stats_bytes)
+        return DSC_ERR_BAD_MODEL_BLOB;
     p.params = r.p;
     p.velocity = arrays == 2 ? r.p + (size_t)p.n_params * 4 : nullptr;
+    p.stats = p.has_stats ? r.p + (size_t)arrays * p.n_params * 4 : nullptr;
     if (!finite_f32_array(p.params, p.n_params)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.velocity && !finite_f32_array(p.velocity, p.n_params)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (p.stats) {
+        Reader sr{p.stats, (size_t)stats_bytes};
+        for (uint32_t j = 0; j < c.n_features; ++j) {
+            const double mu = sr.f64();
+            if (!isfinite(mu)) return DSC_ERR_BAD_MODEL_BLOB;
+        }
+        for (uint32_t j = 0; j < c.n_features; ++j) {
+            const double inv = sr.f64();
+            if (!(inv > 0.0) || !isfinite(inv)) return DSC_ERR_BAD_MODEL_BLOB;
+        }
+        if (!finite_f32_array(sr.p, p.n_params)) return DSC_ERR_BAD_MODEL_BLOB;
+    }
     if (p.full) {
         const TrainState &st = p.st;
         if (st.has_buf > 1 || (st.has_buf && !p.velocity)) return DSC_ERR_BAD_MODEL_BLOB;
@@ -343,7 +417,17 @@ dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_b
     load_f32s(p.params, p.n_params, params(m));
     if (p.full) {
         m->st = p.st;
+        m->damping = p.damping;
         if (p.velocity) load_f32s(p.velocity, p.n_params, at<float>(m, m->lay.velocity));
+        if (p.stats) {
+            Reader sr{p.stats, (size_t)p.cfg.n_features * 16};
+            double *mu = at<double>(m, m->lay.shift), *inv = at<double>(m, m->lay.inv_scale);
+            for (uint32_t j = 0; j < p.cfg.n_features; ++j) mu[j] = sr.f64();
+            for (uint32_t j = 0; j < p.cfg.n_features; ++j) inv[j] = sr.f64();
+            load_f32s(sr.p, p.n_params, train_params(m));
+            m->has_stats = 1;
+            sync_raw(m);  // the raw parameters follow from the training ones, exactly as saved
+        }
     }
     *out = m;
     return DSC_OK;

@@ -7,6 +7,19 @@ namespace dsc {
 
 bool is_linear_kind(uint32_t kind) { return kind == DSC_LINEAR || kind == DSC_LOGISTIC; }
 
+Resolved resolve(const dsc_config &cfg) {
+    Resolved r;
+    const bool automatic = cfg.lr == 0.0f;
+    const bool cuda = cfg.backend == DSC_BACKEND_CUDA;  // trains raw GD on the device
+    r.standardize = cfg.standardize == DSC_STANDARDIZE_ON ||
+                    (cfg.standardize == DSC_STANDARDIZE_AUTO && automatic && !cuda);
+    r.newton = cfg.solver == DSC_SOLVER_NEWTON ||
+               (cfg.solver == DSC_SOLVER_AUTO && automatic && !cuda && cfg.batch_size == 0 &&
+                param_count(cfg) <= DSC_NEWTON_AUTO_MAX_PARAMS);
+    r.conv_tol = cfg.conv_tol != 0.0f ? cfg.conv_tol : automatic ? 1e-10f : -1.0f;
+    return r;
+}
+
 uint32_t param_count(const dsc_config &cfg) {
     switch (cfg.kind) {
         case DSC_LINEAR:
@@ -25,6 +38,8 @@ void reset_train_state(dsc_model *m) {
     m->st.best_loss = __builtin_inff();
     m->st.prev_loss = __builtin_inff();
     m->st.no_improve = 0;
+    m->has_stats = 0;
+    m->damping = 0.0f;
     if (float *v = at<float>(m, m->lay.velocity)) memset(v, 0, m->n_params * sizeof(float));
 }
 

@@ -31,8 +31,24 @@ struct Layout {
     uint32_t slots;     // n_slots task slots  scratch: per-task sums when parallel_for is set
     uint32_t slot_bytes;  // one slot: grad double[p], loss + max_sq double[2], acc float[p]
     uint32_t n_slots;
+    uint32_t tparams;   // float[p]            persistent, standardized: training parameters
+    uint32_t best;      // float[p]            scratch: lowest-loss training params of a fit
+    uint32_t shift;     // double[c]           persistent, standardized: column means
+    uint32_t inv_scale; // double[c]           persistent, standardized: 1 / column std
+    uint32_t hess;      // double[p(p+1)/2]    scratch, NEWTON: curvature sum
+    uint32_t hess2;     // double[p(p+1)/2]    scratch, NEWTON: chunk curvature / Cholesky factor
+    uint32_t jrow;      // double[p]           scratch, NEWTON: a row's Jacobian / the step
     uint32_t total;     // bytes from the model start to the end of the last array
 };
+
+// What AUTO settings stand for, decided from the config alone (so dsc_arena_size is exact).
+struct Resolved {
+    bool standardize;
+    bool newton;
+    float conv_tol;  // < 0: no convergence test
+};
+Resolved resolve(const dsc_config &cfg);
+
 
 }  // namespace dsc
 
@@ -45,9 +61,23 @@ struct dsc_model {
     dsc::TrainState st;
     dsc::Layout lay;
     const dsc::KernelTable *k;
+    uint32_t has_stats;   // standardized: the column statistics have been measured
+    float conv_tol;       // resolved convergence tolerance (< 0: off)
+    float damping;        // NEWTON: Levenberg-Marquardt damping carried between iterations
+    uint32_t pad_;
+    double fit_best;      // lowest loss seen in the current fit (divergence keeps those params)
+    double max_sq_std;    // bound on max |phi|^2 in standardized features (from the stats pass)
 };
 
 namespace dsc {
+
+inline RowSet sub_rows(const RowSet &rs, size_t first, size_t count) {
+    RowSet s = rs;
+    s.count = count;
+    if (rs.idx) s.idx = rs.idx + first;
+    else s.begin = rs.begin + first;
+    return s;
+}
 
 template <typename T>
 inline T *at(dsc_model *m, uint32_t off) {
@@ -60,6 +90,15 @@ inline const T *at(const dsc_model *m, uint32_t off) {
 }
 inline float *params(dsc_model *m) { return at<float>(m, m->lay.params); }
 inline const float *params(const dsc_model *m) { return at<float>(m, m->lay.params); }
+inline bool standardized(const dsc_model *m) { return m->lay.tparams != 0; }
+inline bool newton(const dsc_model *m) { return m->lay.hess != 0; }
+// The parameters the optimizer updates: standardized coordinates when standardizing.
+inline float *train_params(dsc_model *m) {
+    return standardized(m) ? at<float>(m, m->lay.tparams) : params(m);
+}
+inline const float *train_params(const dsc_model *m) {
+    return standardized(m) ? at<float>(m, m->lay.tparams) : params(m);
+}
 
 // model.cpp
 uint32_t param_count(const dsc_config &cfg);
@@ -85,6 +124,25 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
 void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss);
 // Loss of the current params on all rows, reduced per cfg.reduction.
 double full_loss(const dsc_model *m, const float *X, const float *y, size_t n);
+
+// scaling.cpp: the standardization statistics and the linear maps between raw and
+// standardized parameters (theta_raw = M theta_std).
+void measure_stats(dsc_model *m, const float *X, size_t n);
+ColumnMap column_map(const dsc_model *m);
+void raw_from_std(const dsc_model *m, const float *std_params, float *raw);
+void std_from_raw(const dsc_model *m, const float *raw, float *std_params);
+// Gradient with respect to raw parameters -> gradient with respect to standardized ones (M^T g).
+void grad_to_std(const dsc_model *m, double *g);
+// Update the raw parameters from the training parameters.
+void sync_raw(dsc_model *m);
+
+// newton.cpp
+dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep);
+// Shared with train.cpp: the epoch's bookkeeping and the report's closing fields.
+uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged, bool safeguard);
+void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all);
+void note_best(dsc_model *m, double loss);
+void restore_best(dsc_model *m);
 
 // optim.cpp
 struct StepInput {

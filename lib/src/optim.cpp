@@ -9,7 +9,7 @@ namespace dsc {
 
 bool sgd_step(dsc_model *m, const StepInput &in, float *out) {
     const dsc_config &c = m->cfg;
-    const float *theta = params(m);
+    const float *theta = train_params(m);
     float *buf = at<float>(m, m->lay.velocity);
     const bool first = !m->st.has_buf;
     const SgdCoeffs k = {in.lr, c.momentum, c.dampening, c.weight_decay, c.nesterov != 0, buf != nullptr};

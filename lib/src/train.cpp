@@ -27,14 +27,6 @@ LossFn loss_fn(const dsc_model *m) {
     }
 }
 
-RowSet sub_rows(const RowSet &rs, size_t first, size_t count) {
-    RowSet s = rs;
-    s.count = count;
-    if (rs.idx) s.idx = rs.idx + first;
-    else s.begin = rs.begin + first;
-    return s;
-}
-
 GramFn gram_fn(const dsc_model *m) {
     return m->cfg.kind == DSC_POLYNOMIAL ? m->k->poly_gram : m->k->linear_gram;
 }
@@ -116,11 +108,24 @@ void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, dou
 
 // Not inlined, here and for the epoch bodies below: their frames then never stack on top of
 // each other inside fit(), which keeps dsc_fit's worst-case stack small on microcontrollers.
+// Standardized models need the curvature in standardized coordinates: the design there is
+// Phi M (theta_raw = M theta_std), so the Gram product is M^T (Phi^T Phi) (M v), and the row
+// norm bound comes from the statistics pass.
 DSC_NOINLINE float auto_lr(dsc_model *m, const RowSet &all) {
     return pick_lr(m->cfg, m->n_params, all.count, at<float>(m, m->lay.work),
                    at<double>(m, m->lay.grad),
                    [&](const float *v, bool product, double *out, double *max_sq) {
-                       gram_pass(m, all, v, product, out, max_sq);
+                       if (!standardized(m)) {
+                           gram_pass(m, all, v, product, out, max_sq);
+                           return;
+                       }
+                       *max_sq = m->max_sq_std;
+                       if (!product) return;
+                       float *rv = at<float>(m, m->lay.best);
+                       raw_from_std(m, v, rv);
+                       double unused;
+                       gram_pass(m, all, rv, true, out, &unused);
+                       grad_to_std(m, out);
                    });
 }
 
@@ -129,12 +134,14 @@ DSC_NOINLINE float auto_lr(dsc_model *m, const RowSet &all) {
 DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used) {
     StepInput in;
     in.grad = at<double>(m, m->lay.grad);
+    if (standardized(m)) grad_to_std(m, at<double>(m, m->lay.grad));
     in.scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)rows : 1.0;
     in.lr = scheduled_lr(m->cfg.schedule == DSC_LR_INVSCALING, m->cfg.power_t, m->st.lr, m->st.step + 1);
     *lr_used = in.lr;
     float *cand = at<float>(m, m->lay.work);
     if (!sgd_step(m, in, cand)) return false;
-    memcpy(params(m), cand, m->n_params * sizeof(float));
+    memcpy(train_params(m), cand, m->n_params * sizeof(float));
+    sync_raw(m);
     m->st.step += 1;
     return true;
 }
@@ -142,26 +149,53 @@ DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used) {
 const char *stop_message(uint32_t why) {
     switch (why) {
         case DSC_STOP_DIVERGED:
-            return "training diverged (non-finite loss or parameters); the last finite "
-                   "parameters were kept — lower the learning rate";
+            return "training diverged (non-finite loss or parameters); the parameters with the "
+                   "lowest loss of this fit were kept — lower the learning rate";
+        case DSC_STOP_CONVERGED: return "converged: the convergence test (conv_tol) passed";
+        case DSC_STOP_SEPARABLE:
+            return "the classes are linearly separable: the loss has no finite minimiser; the "
+                   "parameters kept separate them (add weight_decay for a finite optimum)";
+        case DSC_STOP_STALLED:
+            return "not converged: no damped Newton step lowers the loss further (near-singular "
+                   "curvature or a loss at float precision) before conv_tol was met";
         case DSC_STOP_CALLBACK: return "stopped by the on_epoch callback";
         case DSC_STOP_TOLERANCE: return "loss stopped improving by tol for n_iter_no_change epochs";
         case DSC_STOP_LR_MIN: return "adaptive schedule: learning rate fell to 1e-6";
-        default: return "reached max_epochs";
+        default:
+            return "reached max_epochs before the convergence test passed (not converged)";
     }
 }
 
+}  // namespace
+
 // The report's closing fields; the final full-data loss costs a pass, so only with a report.
 DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all) {
+    if (why == DSC_STOP_DIVERGED) restore_best(m);
     if (!rep) return;
     rep->stop_reason = why;
+    rep->converged = why == DSC_STOP_CONVERGED;
     rep->message = stop_message(why);
+    if (why == DSC_STOP_MAX_EPOCHS && m->conv_tol < 0.0f) rep->message = "reached max_epochs";
     rep->final_loss = (float)full_loss(m, all.X, all.y, all.count);
+}
+
+// Divergence keeps the parameters with the lowest loss seen in this fit.
+void note_best(dsc_model *m, double loss) {
+    if (!(loss < m->fit_best)) return;
+    m->fit_best = loss;
+    memcpy(at<float>(m, m->lay.best), train_params(m), m->n_params * sizeof(float));
+}
+
+void restore_best(dsc_model *m) {
+    if (!isfinite(m->fit_best)) return;  // no finite loss this fit: the params are unchanged
+    memcpy(train_params(m), at<float>(m, m->lay.best), m->n_params * sizeof(float));
+    sync_raw(m);
 }
 
 // Everything after an epoch's passes: the epoch counter, the divergence guard, the callback
 // and the stopping rules. Returns 0 to go on, else a dsc_stop_reason.
-DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged) {
+DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged,
+                                  bool safeguard) {
     const dsc_config &c = m->cfg;
     m->st.epoch += 1;
     if (diverged || !isfinite(epoch_loss)) {
@@ -174,15 +208,13 @@ DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, boo
     EpochRules rules;
     // Automatic rate safeguard: with momentum 0 and the full batch, a rise in the loss means
     // the step exceeded 2/L.
-    rules.safeguard = c.lr == 0.0f && c.batch_size == 0 && c.momentum == 0.0f;
+    rules.safeguard = safeguard;
     rules.adaptive = c.schedule == DSC_LR_ADAPTIVE;
     rules.tol = c.tol;
     rules.patience = c.n_iter_no_change;
     rules.per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / (double)n;
     return epoch_end(m->st, rules, epoch_loss);
 }
-
-}  // namespace
 
 // Loss and gradient summed over a row set. Sets of more than one chunk fold the chunk sums in
 // chunk order, so the result is the same however the chunks are scheduled.
@@ -253,13 +285,31 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch
         *epoch_loss += bl;
         if (!isfinite(bl) || !step(m, cnt, lr_used)) return false;
     }
+    // The epoch loss was accumulated along the way: the params at its end stand for it.
+    note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)all.count : *epoch_loss);
     return true;
 }
 
+// The epoch loss is the loss at the params before the step: those are the ones noted.
 DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
     lossgrad_pass(m, all, at<double>(m, m->lay.grad), epoch_loss);
-    return isfinite(*epoch_loss) && step(m, all.count, lr_used);
+    if (!isfinite(*epoch_loss)) return false;
+    note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)all.count : *epoch_loss);
+    return step(m, all.count, lr_used);
 }
+
+namespace {
+// Full-batch GD's convergence test: the step just taken, lr g, guarantees a decrease of at
+// least lr |g|^2 / 2 when lr <= 1/L; once that is a conv_tol fraction of the loss, stop.
+bool gd_converged(const dsc_model *m, size_t n, double epoch_loss, float lr) {
+    if (m->conv_tol < 0.0f || m->cfg.batch_size != 0) return false;
+    const double *g = at<double>(m, m->lay.grad);
+    const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)n : 1.0;
+    double g2 = 0.0;
+    for (uint32_t j = 0; j < m->n_params; ++j) g2 += g[j] * g[j];
+    return 0.5 * (double)lr * g2 * scale * scale <= (double)m->conv_tol * fabs(epoch_loss);
+}
+}  // namespace
 
 namespace {
 DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
@@ -271,7 +321,10 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
         const bool diverged = m->cfg.batch_size == 0 ? !full_batch_epoch(m, all, &epoch_loss, &lr_used)
                                                      : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
         if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)all.count;
-        const uint32_t why = after_epoch(m, all.count, epoch_loss, diverged);
+        const dsc_config &c = m->cfg;
+        uint32_t why = after_epoch(m, all.count, epoch_loss, diverged,
+                                   c.lr == 0.0f && c.batch_size == 0 && c.momentum == 0.0f);
+        if (!why && gd_converged(m, all.count, epoch_loss, lr_used)) why = DSC_STOP_CONVERGED;
         if (rep) {
             rep->epochs_run += 1;
             rep->lr = lr_used;
@@ -289,8 +342,21 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
 
 // The automatic rate is picked here, outside the training loop's frame, so the two deepest
 // call chains (power iteration, minibatch pass) never stack on each other.
+// Standardized models measure their column statistics at the first fit and keep them: the
+// training parameters are then derived once from the raw ones.
 dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep) {
     const RowSet all = {X, y, nullptr, 0, n, m->cfg.n_features};
+    if (rep) {
+        rep->solver = newton(m) ? DSC_SOLVER_NEWTON : DSC_SOLVER_GD;
+        rep->standardized = standardized(m);
+    }
+    if (standardized(m) && !m->has_stats) {
+        measure_stats(m, X, n);
+        std_from_raw(m, params(m), train_params(m));
+        sync_raw(m);  // from here on the raw parameters are always the map of the training ones
+    }
+    m->fit_best = __builtin_inf();
+    if (newton(m)) return newton_fit(m, all, rep);
     if (m->st.lr == 0.0f) m->st.lr = auto_lr(m, all);
     return train_loop(m, all, rep);
 }

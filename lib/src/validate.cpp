@@ -76,9 +76,32 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->backend > DSC_BACKEND_CUDA) return bad(msg, "config.backend is not a dsc_backend");
     if (cfg->parallel_for && (cfg->max_tasks == 0 || cfg->max_tasks > kMaxTasks))
         return bad(msg, "config.max_tasks must be in [1, 4096] when parallel_for is set");
-    if (cfg->kind == DSC_LEGENDRE3 && cfg->lr == 0.0f) {
-        if (msg) *msg = "automatic learning rate (lr = 0) is not available for LEGENDRE3, "
-                        "whose loss is not convex: set config.lr";
+    if (cfg->standardize > DSC_STANDARDIZE_OFF)
+        return bad(msg, "config.standardize is not a dsc_standardize");
+    if (cfg->solver > DSC_SOLVER_NEWTON) return bad(msg, "config.solver is not a dsc_solver");
+    if (cfg->conv_tol != cfg->conv_tol || cfg->conv_tol > 1.0f)
+        return bad(msg, "config.conv_tol must be a number <= 1 (0 = default, negative = off)");
+    const Resolved r = resolve(*cfg);
+    if (r.newton) {
+        if (cfg->batch_size != 0)
+            return bad(msg, "the NEWTON solver works on the full batch: set config.batch_size = 0");
+        if (cfg->lr != 0.0f)
+            return bad(msg, "the NEWTON solver picks its own steps: leave config.lr = 0");
+        if (cfg->momentum != 0.0f || cfg->schedule != DSC_LR_CONSTANT)
+            return bad(msg, "the NEWTON solver takes no momentum or schedule (config.momentum = 0, "
+                            "config.schedule = CONSTANT)");
+        if (param_count(*cfg) > DSC_NEWTON_MAX_PARAMS)
+            return bad(msg, "the NEWTON solver supports at most DSC_NEWTON_MAX_PARAMS (1024) "
+                            "parameters: use solver GD");
+    }
+    if (cfg->backend == DSC_BACKEND_CUDA && (r.newton || r.standardize)) {
+        if (msg) *msg = "the CUDA backend trains with GD on raw features: set config.solver = GD "
+                        "and config.standardize = OFF (or AUTO)";
+        return DSC_ERR_UNSUPPORTED;
+    }
+    if (cfg->kind == DSC_LEGENDRE3 && cfg->lr == 0.0f && !r.newton) {
+        if (msg) *msg = "automatic mode (lr = 0) for LEGENDRE3, whose loss is not convex, needs "
+                        "the NEWTON solver on the full batch: set config.lr, or batch_size = 0";
         return DSC_ERR_UNSUPPORTED;
     }
     Layout lay;

@@ -1,0 +1,247 @@
+// The NEWTON solver: each iteration is one curvature pass (loss, gradient and the p x p
+// Hessian, or Gauss-Newton matrix for the MSE models, in double and in standardized
+// coordinates when standardizing), a Cholesky solve in the arena, and as many loss passes as
+// the Levenberg-Marquardt damping needs before a step lowers the objective. The loss never
+// rises. It stops when half the Newton decrement -- the quadratic model's estimate of
+// loss - optimum -- falls to conv_tol times the loss.
+#include <math.h>
+#include <string.h>
+
+#include "model.hpp"
+
+namespace dsc {
+namespace {
+
+constexpr double kLn2 = 0.69314718055994530942;
+
+CurvFn curv_fn(const dsc_model *m) {
+    switch (m->cfg.kind) {
+        case DSC_LINEAR: return m->k->curv_linear_mse;
+        case DSC_LOGISTIC: return m->k->curv_linear_bce;
+        case DSC_POLYNOMIAL: return m->k->curv_poly_mse;
+        default: return m->k->curv_legendre3_mse;
+    }
+}
+
+inline size_t tri(uint32_t p) { return (size_t)p * (p + 1) / 2; }
+
+// Loss (and with `full` the gradient into grad, the curvature into hess) of theta over all
+// rows; chunk sums are folded in chunk order, as every other full-batch pass.
+DSC_NOINLINE void curvature_pass(dsc_model *m, const RowSet &all, const float *theta, bool full,
+                                 double *loss) {
+    const uint32_t p = m->n_params;
+    const CurvFn fn = curv_fn(m);
+    const ColumnMap map = column_map(m);
+    double *g = at<double>(m, m->lay.grad), *h = at<double>(m, m->lay.hess);
+    double *gc = at<double>(m, m->lay.chunk), *hc = at<double>(m, m->lay.hess2);
+    double *J = at<double>(m, m->lay.jrow);
+    for (size_t first = 0; first < all.count; first += kChunkRows) {
+        const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
+        const RowSet sub = sub_rows(all, first, cnt);
+        if (first == 0) {
+            fn(sub, map, theta, m->cfg.degree, J, full ? g : nullptr, full ? h : nullptr, loss);
+            continue;
+        }
+        double cl;
+        fn(sub, map, theta, m->cfg.degree, J, full ? gc : nullptr, full ? hc : nullptr, &cl);
+        *loss += cl;
+        if (!full) continue;
+        for (uint32_t j = 0; j < p; ++j) g[j] += gc[j];
+        for (size_t k = 0; k < tri(p); ++k) h[k] += hc[k];
+    }
+}
+
+// The objective the solver minimizes: the loss under cfg.reduction plus weight_decay / 2 |theta|^2
+// (the coupled L2 of the GD path, in the same training coordinates).
+double objective(const dsc_model *m, double loss_sum, size_t n, const float *theta) {
+    const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)n : 1.0;
+    double f = loss_sum * scale;
+    if (m->cfg.weight_decay != 0.0f) {
+        double t2 = 0.0;
+        for (uint32_t j = 0; j < m->n_params; ++j) t2 += (double)theta[j] * theta[j];
+        f += 0.5 * (double)m->cfg.weight_decay * t2;
+    }
+    return f;
+}
+
+// Cholesky factorization A = L L^T in place (packed lower triangle by rows); false if A is not
+// numerically positive definite.
+bool cholesky(double *A, uint32_t p) {
+    for (uint32_t i = 0; i < p; ++i) {
+        double *ri = A + tri(i);
+        for (uint32_t j = 0; j <= i; ++j) {
+            const double *rj = A + tri(j);
+            double s = ri[j];
+            for (uint32_t k = 0; k < j; ++k) s -= ri[k] * rj[k];
+            if (j < i) {
+                ri[j] = s / rj[j];
+            } else {
+                if (!(s > 0.0) || !isfinite(s)) return false;
+                ri[i] = sqrt(s);
+            }
+        }
+    }
+    return true;
+}
+
+// Solves L L^T x = b in place.
+void cholesky_solve(const double *L, uint32_t p, double *x) {
+    for (uint32_t i = 0; i < p; ++i) {
+        const double *ri = L + tri(i);
+        double s = x[i];
+        for (uint32_t k = 0; k < i; ++k) s -= ri[k] * x[k];
+        x[i] = s / ri[i];
+    }
+    for (uint32_t i = p; i-- > 0;) {
+        double s = x[i];
+        for (uint32_t k = i + 1; k < p; ++k) s -= L[tri(k) + i] * x[k];
+        x[i] = s / L[tri(i) + i];
+    }
+}
+
+// The damped system (H + lambda diag(H) + tau I) step = -g into the step buffer; false if it
+// cannot be factored. It is solved equilibrated, D^-1/2 H D^-1/2 with D = diag(H), so columns
+// of very different scale (raw units without standardization) do not cost precision; tau, a
+// 1e-12 relative ridge, keeps exactly collinear or constant columns solvable (their step
+// component is then ~0, the minimum-norm choice).
+DSC_NOINLINE bool damped_step(dsc_model *m, double lambda, double *decrement) {
+    const uint32_t p = m->n_params;
+    const double *h = at<double>(m, m->lay.hess), *g = at<double>(m, m->lay.grad);
+    double *A = at<double>(m, m->lay.hess2), *s = at<double>(m, m->lay.chunk);
+    double *d = at<double>(m, m->lay.jrow);  // 1 / sqrt(diag): free between passes
+    for (uint32_t i = 0; i < p; ++i) {
+        const double hi = h[tri(i) + i];
+        d[i] = hi > 0.0 && isfinite(hi) ? 1.0 / sqrt(hi) : 1.0;
+    }
+    for (uint32_t i = 0; i < p; ++i) {
+        for (uint32_t j = 0; j < i; ++j) A[tri(i) + j] = h[tri(i) + j] * d[i] * d[j];
+        const double hi = h[tri(i) + i] * d[i] * d[i];
+        A[tri(i) + i] = hi + lambda * hi + 1e-12;
+    }
+    if (!cholesky(A, p)) return false;
+    for (uint32_t i = 0; i < p; ++i) s[i] = -g[i] * d[i];
+    cholesky_solve(A, p, s);
+    double dec = 0.0;
+    for (uint32_t i = 0; i < p; ++i) {
+        s[i] *= d[i];
+        dec -= g[i] * s[i];
+    }
+    *decrement = dec;
+    return isfinite(dec);
+}
+
+// Gradient and curvature of the objective from the pass's sums.
+void scale_and_regularize(dsc_model *m, size_t n) {
+    const uint32_t p = m->n_params;
+    const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)n : 1.0;
+    double *g = at<double>(m, m->lay.grad), *h = at<double>(m, m->lay.hess);
+    const double wd = (double)m->cfg.weight_decay;
+    const float *theta = train_params(m);
+    for (uint32_t j = 0; j < p; ++j) g[j] = g[j] * scale + wd * (double)theta[j];
+    for (size_t k = 0; k < tri(p); ++k) h[k] *= scale;
+    for (uint32_t j = 0; j < p; ++j) h[tri(j) + j] += wd;
+}
+
+bool finite_all(const double *v, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        if (!isfinite(v[i])) return false;
+    return true;
+}
+
+enum StepResult { kStepTaken = 0, kConverged = 1, kStalled = 2 };
+
+// One damped Newton step from the gradient and curvature in the arena: the smallest damping
+// (from the one carried over, growing tenfold) whose step lowers the objective.
+DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
+    const uint32_t p = m->n_params;
+    float *theta = train_params(m);
+    float *cand = at<float>(m, m->lay.work);
+    const double *s = at<double>(m, m->lay.chunk);
+    // Converged: the undamped quadratic model's gap estimate (half the Newton decrement) is a
+    // conv_tol fraction of the loss, or its step is within 8 ulps of every float parameter
+    // (closer than float parameters can represent: the gap left is rounding). A damped
+    // decrement only bounds the undamped one from below, so the test always solves undamped.
+    double dec;
+    if (m->conv_tol >= 0.0f && damped_step(m, 0.0, &dec)) {
+        bool tiny = true;
+        for (uint32_t j = 0; j < p; ++j) tiny = tiny && fabs(s[j]) <= 0x1p-20 * fabs((double)theta[j]);
+        if (0.5 * dec <= (double)m->conv_tol * fabs(f) || tiny) return kConverged;
+    }
+    double lambda = m->damping;
+    for (int tries = 0; tries < 64 && lambda <= 1e12; ++tries) {
+        if (!damped_step(m, lambda, &dec)) {
+            lambda = lambda == 0.0 ? 1e-8 : lambda * 10.0;
+            continue;
+        }
+        bool finite = true;
+        for (uint32_t j = 0; j < p; ++j) {
+            cand[j] = (float)((double)theta[j] + s[j]);
+            finite = finite && isfinite(cand[j]);
+        }
+        if (finite) {
+            double lc;
+            curvature_pass(m, all, cand, false, &lc);
+            const double fc = objective(m, lc, all.count, cand);
+            if (isfinite(fc) && fc < f) {
+                memcpy(theta, cand, p * sizeof(float));
+                sync_raw(m);
+                m->st.step += 1;
+                m->damping = lambda < 1e-9 ? 0.0f : (float)(lambda * 0.1);
+                return kStepTaken;
+            }
+        }
+        lambda = lambda == 0.0 ? 1e-6 : lambda * 10.0;
+    }
+    m->damping = 0.0f;
+    return kStalled;
+}
+
+// Legendre3's all-zero start is a saddle (b = 0 or d = 0 gives a zero gradient in c and d):
+// start from b = 1, d = 0.5 in the training coordinates, where P3 bends over the data.
+void leave_saddle(dsc_model *m) {
+    float *t = train_params(m);
+    if (m->cfg.kind != DSC_LEGENDRE3 || (t[1] != 0.0f && t[3] != 0.0f)) return;
+    t[1] = 1.0f;
+    t[3] = 0.5f;
+    sync_raw(m);
+}
+
+}  // namespace
+
+dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
+    const uint64_t steps_before = m->st.step;
+    const uint32_t p = m->n_params;
+    if (m->cfg.kind == DSC_LEGENDRE3 && m->damping == 0.0f) m->damping = 1e-3f;
+    leave_saddle(m);
+    if (rep) rep->lr_initial = rep->lr = 1.0f;  // Newton steps have no learning rate
+    for (uint32_t e = 0; e < m->cfg.max_epochs; ++e) {
+        double lsum;
+        curvature_pass(m, all, train_params(m), true, &lsum);
+        const double f = objective(m, lsum, all.count, train_params(m));
+        scale_and_regularize(m, all.count);
+        const bool bad = !isfinite(f) || !finite_all(at<double>(m, m->lay.grad), p) ||
+                         !finite_all(at<double>(m, m->lay.hess), tri(p));
+        if (!bad) note_best(m, f);
+        const double epoch_loss = m->cfg.reduction == DSC_REDUCTION_MEAN ? lsum / (double)all.count : lsum;
+        uint32_t why = after_epoch(m, all.count, epoch_loss, bad, false);
+        if (rep) rep->epochs_run += 1;
+        // Every row's loss below log 2 puts every row on its own side: the classes are
+        // separated, and without weight decay the infimum 0 is not attained.
+        if (!why && m->cfg.kind == DSC_LOGISTIC && m->cfg.weight_decay == 0.0f && lsum < kLn2)
+            why = DSC_STOP_SEPARABLE;
+        if (!why) {
+            const StepResult r = newton_step(m, all, f);
+            if (r == kConverged) why = DSC_STOP_CONVERGED;
+            else if (r == kStalled) why = DSC_STOP_STALLED;
+        }
+        if (rep) rep->steps = m->st.step - steps_before;
+        if (why) {
+            finish(m, rep, why, all);
+            return why == DSC_STOP_DIVERGED ? DSC_ERR_DIVERGED : DSC_OK;
+        }
+    }
+    finish(m, rep, DSC_STOP_MAX_EPOCHS, all);
+    return DSC_OK;
+}
+
+}  // namespace dsc

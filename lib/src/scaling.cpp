@@ -1,0 +1,207 @@
+// Standardization as a change of coordinates: the column statistics (one pass, float64,
+// mergeable) and the linear maps between the parameters the optimizer sees (standardized
+// coordinates, z = (x - mean) / std) and the raw-unit parameters the model reports and predicts
+// with. The data is never copied or changed.
+//
+// For every kind the raw parameters are a linear function of the standardized ones,
+// theta_raw = M theta_std, so a gradient with respect to raw parameters maps back as M^T g:
+//   LINEAR/LOGISTIC  w_j = w'_j / s_j, b = b' - sum_j w_j mu_j
+//   POLYNOMIAL       sum_k c'_k u^k with u = (x - mu) / s, expanded into powers of x
+//   LEGENDRE3        c + d x = c' + d' u: d = d' / s, c = c' - d mu  (a, b unchanged)
+#include <math.h>
+#include <string.h>
+
+#include "model.hpp"
+
+namespace dsc {
+namespace {
+
+constexpr uint32_t kMaxPowers = kMaxPolyDegree + 1;
+
+// Row k of Pascal's triangle into out[0..k].
+void binomials(uint32_t k, double *out) {
+    out[0] = 1.0;
+    for (uint32_t i = 1; i <= k; ++i) {
+        out[i] = 1.0;
+        for (uint32_t j = i - 1; j > 0; --j) out[j] += out[j - 1];
+    }
+}
+
+// Polynomial: coefficient matrix entry M[m][k] (raw power m from standardized power k), k >= m:
+// binom(k, m) (-mu)^(k - m) inv^k.
+double poly_m(uint32_t m, uint32_t k, double mu, double inv) {
+    double b[kMaxPowers];
+    binomials(k, b);
+    return b[m] * pow(-mu, (double)(k - m)) * pow(inv, (double)k);
+}
+
+}  // namespace
+
+// Per-chunk Welford statistics, folded in chunk order with Chan's update, so the result is
+// exact-order deterministic and the same whatever splits the rows (the MPI port merges the
+// same way).
+void measure_stats(dsc_model *m, const float *X, size_t n) {
+    const uint32_t c = m->cfg.n_features;
+    double *mean = at<double>(m, m->lay.shift);
+    double *m2 = at<double>(m, m->lay.inv_scale);
+    double *cmean = at<double>(m, m->lay.grad);   // p >= c doubles of scratch each
+    double *cm2 = at<double>(m, m->lay.chunk ? m->lay.chunk : m->lay.grad);
+    float *mn = at<float>(m, m->lay.acc);
+    float *mx = at<float>(m, m->lay.work);
+    for (uint32_t j = 0; j < c; ++j) {
+        mn[j] = X[j];
+        mx[j] = X[j];
+    }
+    double seen = 0.0;
+    for (size_t first = 0; first < n; first += kChunkRows) {
+        const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
+        if (first == 0) {
+            m->k->col_stats(X, first, cnt, c, c, mean, m2, mn, mx);
+        } else {
+            if (cm2 == cmean) {  // no second scratch array: fold column by column
+                for (uint32_t j = 0; j < c; ++j) {
+                    double cmj, cm2j;
+                    m->k->col_stats(X + j, first, cnt, c, 1, &cmj, &cm2j, &mn[j], &mx[j]);
+                    const double nb = (double)cnt, tot = seen + nb, dlt = cmj - mean[j];
+                    mean[j] += dlt * nb / tot;
+                    m2[j] += cm2j + dlt * dlt * seen * nb / tot;
+                }
+            } else {
+                m->k->col_stats(X, first, cnt, c, c, cmean, cm2, mn, mx);
+                const double nb = (double)cnt, tot = seen + nb;
+                for (uint32_t j = 0; j < c; ++j) {
+                    const double dlt = cmean[j] - mean[j];
+                    mean[j] += dlt * nb / tot;
+                    m2[j] += cm2[j] + dlt * dlt * seen * nb / tot;
+                }
+            }
+        }
+        seen += (double)cnt;
+    }
+    // A constant column keeps scale 1: its standardized value is exactly 0.
+    double bound = 1.0;
+    for (uint32_t j = 0; j < c; ++j) {
+        const double sd = sqrt(m2[j] / seen);
+        m2[j] = sd > 0.0 && isfinite(sd) ? 1.0 / sd : 1.0;
+        const double lo = ((double)mn[j] - mean[j]) * m2[j], hi = ((double)mx[j] - mean[j]) * m2[j];
+        const double z = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+        bound += z * z;
+    }
+    if (m->cfg.kind == DSC_POLYNOMIAL) {  // features 1, u, .., u^k: sum of z^(2k)
+        const double z2 = bound - 1.0;
+        double f = 1.0;
+        bound = 0.0;
+        for (uint32_t k = 0; k <= m->cfg.degree; ++k) {
+            bound += f;
+            f *= z2;
+        }
+    }
+    m->max_sq_std = bound;
+    m->has_stats = 1;
+}
+
+ColumnMap column_map(const dsc_model *m) {
+    ColumnMap map = {nullptr, nullptr};
+    if (standardized(m)) {
+        map.shift = at<double>(m, m->lay.shift);
+        map.inv_scale = at<double>(m, m->lay.inv_scale);
+    }
+    return map;
+}
+
+void raw_from_std(const dsc_model *m, const float *sp, float *raw) {
+    const double *mu = at<double>(m, m->lay.shift);
+    const double *inv = at<double>(m, m->lay.inv_scale);
+    switch (m->cfg.kind) {
+        case DSC_POLYNOMIAL: {
+            const uint32_t deg = m->cfg.degree;
+            for (uint32_t i = 0; i <= deg; ++i) {
+                double s = 0.0;
+                for (uint32_t k = i; k <= deg; ++k) s += poly_m(i, k, mu[0], inv[0]) * (double)sp[k];
+                raw[i] = (float)s;
+            }
+            return;
+        }
+        case DSC_LEGENDRE3: {
+            const double d = (double)sp[3] * inv[0];
+            raw[0] = sp[0];
+            raw[1] = sp[1];
+            raw[2] = (float)((double)sp[2] - d * mu[0]);
+            raw[3] = (float)d;
+            return;
+        }
+        default: {
+            double b = sp[0];
+            for (uint32_t j = 0; j < m->cfg.n_features; ++j) {
+                const double w = (double)sp[j + 1] * inv[j];
+                b -= w * mu[j];
+                raw[j + 1] = (float)w;
+            }
+            raw[0] = (float)b;
+        }
+    }
+}
+
+void std_from_raw(const dsc_model *m, const float *raw, float *sp) {
+    const double *mu = at<double>(m, m->lay.shift);
+    const double *inv = at<double>(m, m->lay.inv_scale);
+    switch (m->cfg.kind) {
+        case DSC_POLYNOMIAL: {
+            // c'_k = sum_{i >= k} c_i binom(i, k) s^k mu^(i - k): powers of x = mu + s u.
+            const uint32_t deg = m->cfg.degree;
+            const double s = 1.0 / inv[0];
+            for (uint32_t k = 0; k <= deg; ++k) {
+                double acc = 0.0;
+                for (uint32_t i = k; i <= deg; ++i) {
+                    double b[kMaxPowers];
+                    binomials(i, b);
+                    acc += (double)raw[i] * b[k] * pow(s, (double)k) * pow(mu[0], (double)(i - k));
+                }
+                sp[k] = (float)acc;
+            }
+            return;
+        }
+        case DSC_LEGENDRE3:
+            sp[0] = raw[0];
+            sp[1] = raw[1];
+            sp[2] = (float)((double)raw[2] + (double)raw[3] * mu[0]);
+            sp[3] = (float)((double)raw[3] / inv[0]);
+            return;
+        default: {
+            double b = raw[0];
+            for (uint32_t j = 0; j < m->cfg.n_features; ++j) {
+                b += (double)raw[j + 1] * mu[j];
+                sp[j + 1] = (float)((double)raw[j + 1] / inv[j]);
+            }
+            sp[0] = (float)b;
+        }
+    }
+}
+
+void grad_to_std(const dsc_model *m, double *g) {
+    const double *mu = at<double>(m, m->lay.shift);
+    const double *inv = at<double>(m, m->lay.inv_scale);
+    switch (m->cfg.kind) {
+        case DSC_POLYNOMIAL: {
+            // g'_k = sum_{i <= k} M[i][k] g_i; descending k keeps g_i (i < k) unread-over.
+            const uint32_t deg = m->cfg.degree;
+            for (uint32_t k = deg + 1; k-- > 0;) {
+                double s = 0.0;
+                for (uint32_t i = 0; i <= k; ++i) s += poly_m(i, k, mu[0], inv[0]) * g[i];
+                g[k] = s;
+            }
+            return;
+        }
+        case DSC_LEGENDRE3:
+            g[3] = inv[0] * (g[3] - mu[0] * g[2]);
+            return;
+        default:
+            for (uint32_t j = 0; j < m->cfg.n_features; ++j) g[j + 1] = inv[j] * (g[j + 1] - mu[j] * g[0]);
+    }
+}
+
+void sync_raw(dsc_model *m) {
+    if (standardized(m) && m->has_stats) raw_from_std(m, train_params(m), params(m));
+}
+
+}  // namespace dsc
