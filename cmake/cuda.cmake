@@ -25,8 +25,8 @@ if(_dsc_rc EQUAL 0)
 endif()
 enable_language(CUDA)
 find_package(CUDAToolkit REQUIRED)
-target_sources(descent PRIVATE kernels/cuda/descent_cuda.cu)
-set_source_files_properties(kernels/cuda/descent_cuda.cu PROPERTIES COMPILE_OPTIONS "-Xcompiler=-fno-exceptions")
+target_sources(descent PRIVATE kernels/cuda/cuda_kernels.cu lib/src/cuda/cuda_train.cpp lib/src/cuda/cuda_query.cpp)
+set_source_files_properties(kernels/cuda/cuda_kernels.cu PROPERTIES COMPILE_OPTIONS "-Xcompiler=-fno-exceptions")
 set_target_properties(descent PROPERTIES CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON)
 # Static runtime: a consumer links libdescent.a plus cudart_static, rt, pthread and dl
 # (CUDA::cudart_static in CMake; see README).
