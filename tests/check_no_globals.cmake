@@ -4,7 +4,7 @@
 # in position-independent code, because the dynamic linker writes their relocations once at
 # load time; the section is then made read-only (RELRO). No static constructor either
 # (.init_array / .ctors): nothing is initialised at run time. Anything else fails by name.
-# With -DCUDA=ON the object nvcc builds from kernels/cuda/descent_cuda.cu is allowed the state
+# With -DCUDA=ON the object nvcc builds from kernels/cuda/cuda_kernels.cu is allowed the state
 # nvcc's own generated host code needs to register the kernels with the CUDA runtime at load
 # time (the fat-binary handle, the device stubs' handles, their static constructor); any
 # other writable data there still fails.

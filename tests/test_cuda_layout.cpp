@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cuda/cuda_layout.hpp"
+#include "cuda/cuda_limits.hpp"
 #include "test_support.hpp"
 
 using namespace dsc::cuda;

@@ -1,17 +1,30 @@
 // Host/device arithmetic of the CUDA backend: the device-arena layout, the split of rows into
 // blocks and tiles, and which thread owns which parameter. No CUDA runtime calls here, so the
-// CPU test suite checks this arithmetic on every CI run, GPU or not.
+// CPU test suite checks this arithmetic on every CI run, GPU or not. Like every kernel header
+// it knows nothing of dsc_config or dsc_model: the host trainer (lib/src/cuda/) fills these
+// structs from them.
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../row_math.h"  // DSC_HD
-#include "descent.h"
-#include "../../lib/src/portable.hpp"
+#include "../row_math.h"    // DSC_HD
+#include "../train_math.h"  // TrainState, EpochRules
 
 namespace dsc {
 namespace cuda {
+
+// Which row math a kernel runs (the host trainer maps the model kind onto it).
+enum DevModel : uint32_t {
+    kDevLinear = 0,      // b + w.x, MSE
+    kDevLogistic = 1,    // logit b + w.x, BCE
+    kDevPolynomial = 2,  // c_0 + c_1 x + ... + c_degree x^degree, MSE
+    kDevLegendre3 = 3,   // a + b P3(c + d x), MSE
+};
+
+// The stop reason the kernels write when a step or a loss is not finite (= DSC_STOP_DIVERGED;
+// epoch_end's codes likewise equal DSC_STOP_TOLERANCE and DSC_STOP_LR_MIN).
+constexpr uint32_t kStopDiverged = 5;
 
 constexpr uint32_t kThreads = 256;         // threads per block = rows per tile
 constexpr uint32_t kParamsPerThread = 16;  // each thread owns params tid, tid + 256, ...
@@ -20,7 +33,8 @@ constexpr uint32_t kMaxBlocks = 1024;      // full-batch grid, and partial-sum s
 
 // Everything a kernel needs to know of the config, by value.
 struct DevConfig {
-    uint32_t kind, d, degree, p;
+    uint32_t kind;       // DevModel
+    uint32_t d, degree, p;
     uint32_t mean;       // reduction: 1 mean, 0 sum
     uint32_t batch;      // 0 full batch
     uint32_t shuffle;
@@ -35,7 +49,7 @@ struct DevConfig {
 // Device-side training state: the host TrainState plus what a fit reports.
 struct DevState {
     TrainState st;
-    uint32_t stop;        // 0 while training, else a dsc_stop_reason
+    uint32_t stop;        // 0 while training, else a dsc_stop_reason (kStopDiverged, epoch_end)
     uint32_t epochs_run;  // epochs of this fit
     uint64_t steps_run;
     uint32_t counter;     // blocks finished in the current full-batch epoch
@@ -95,13 +109,6 @@ DSC_HD void block_rows(uint64_t n, uint32_t block, uint64_t *first, uint64_t *co
     const uint64_t f = (uint64_t)block * rpb;
     *first = f < n ? f : n;
     *count = f < n ? (n - f < rpb ? n - f : rpb) : 0;
-}
-
-// The CUDA kernels keep one gradient sum per owned parameter in registers.
-inline bool param_limit_exceeded(const dsc_config &cfg) {
-    const uint64_t p = cfg.kind == DSC_POLYNOMIAL ? cfg.degree + 1ull
-                       : cfg.kind == DSC_LEGENDRE3 ? 4ull : cfg.n_features + 1ull;
-    return p > kMaxParams;
 }
 
 // The k-th parameter owned by thread t, or -1.

@@ -1,5 +1,6 @@
-// What the core needs from the CUDA backend. Built from kernels/cuda/descent_cuda.cu with
-// DESCENT_CUDA=ON, from lib/src/cuda_stub.cpp otherwise.
+// What the core needs from the CUDA backend. Built from lib/src/cuda/ (the host trainer, which
+// launches kernels/cuda/'s device kernels) with DESCENT_CUDA=ON, from lib/src/cuda_stub.cpp
+// otherwise.
 #pragma once
 
 #include "descent.h"

@@ -1,0 +1,2 @@
+// Fixture for check_kernel_includes.cmake: a private lib/src header.
+#pragma once
