@@ -6,8 +6,8 @@
  * with zero gradient); loss = sum of squared errors; lr 5e-6; 2000 full-batch epochs.
  * The tutorial ends near loss 9 with y = -5.4e-9 - 2.2 P3(-3.0e-10 + 0.255 x).
  *
- * The model is not linear in its parameters, so there is no safe automatic step size:
- * cfg.lr = 0 is refused with DSC_ERR_UNSUPPORTED, which this example also shows.
+ * The model is not linear in its parameters, so there is no safe automatic step size for GD;
+ * with cfg.lr = 0 it trains by damped Gauss-Newton instead (the NEWTON solver), shown last.
  */
 #include "common.h"
 
@@ -108,24 +108,35 @@ int main(void) {
 
     free(arena);
 
-    /* No automatic step size for LEGENDRE3. dsc_arena_size may answer 0 for a config it
-     * refuses, so give dsc_create an arena sized for the lr = 5e-6 config (same shape). */
+    /* Automatic mode: with cfg.lr = 0 the model trains by Gauss-Newton with Levenberg-Marquardt
+     * damping (the NEWTON solver) on standardized x, from the same start, and stops when it
+     * has converged: a few passes instead of 2000 epochs, to a loss no higher than the above. */
     cfg.lr = 0.0f;
+    bytes = dsc_arena_size(&cfg);
     arena = malloc(bytes);
     if (arena == NULL) return 1;
-    {
-        const char *why = dsc_check_config(&cfg);
-        printf("\ncfg.lr = 0 for LEGENDRE3: dsc_check_config says: %s\n",
-               why ? why : "(accepted)");
-    }
     s = dsc_create(&cfg, arena, bytes, &m_auto);
-    printf("cfg.lr = 0 for LEGENDRE3: dsc_create -> %s\n", dsc_status_string(s));
-    free(arena);
-    if (s != DSC_ERR_UNSUPPORTED) {
-        fprintf(stderr, "FAIL: expected DSC_ERR_UNSUPPORTED (%d), got %d\n",
-                (int)DSC_ERR_UNSUPPORTED, (int)s);
+    if (s == DSC_OK) s = dsc_set_params(m_auto, start, 4);
+    dsc_fit_report rauto;
+    if (s == DSC_OK) s = dsc_fit(m_auto, X, Y, N_POINTS, &rauto);
+    if (s != DSC_OK) {
+        fprintf(stderr, "FAIL: automatic Legendre3 fit: %s\n", dsc_status_string(s));
         bad = 1;
+    } else {
+        float pa[4];
+        dsc_get_params(m_auto, pa, 4);
+        printf("\ncfg.lr = 0 (NEWTON, Gauss-Newton): %u passes, %s, loss %.9g\n",
+               rauto.epochs_run, rauto.converged ? "converged" : "NOT converged",
+               (double)rauto.final_loss);
+        printf("  y = %.7g + %.7g * P3(%.7g + %.7g x)\n", (double)pa[0], (double)pa[1],
+               (double)pa[2], (double)pa[3]);
+        if (!rauto.converged || !(rauto.final_loss <= rep.final_loss * 1.0001f)) {
+            fprintf(stderr, "FAIL: the automatic fit should converge to a loss <= %g\n",
+                    (double)rep.final_loss);
+            bad = 1;
+        }
     }
+    free(arena);
     if (bad) return 1;
     printf("OK: loss fell %.0fx and matches the double-precision loop\n",
            (double)(loss0 / rep.final_loss));

@@ -32,7 +32,9 @@ constexpr size_t reduction = 28, batch_size = 32, shuffle = 36, max_epochs = 40,
 // full blob: training state
 constexpr size_t step = 92, epoch = 100, has_buf = 104, no_improve = 108, st_lr = 112,
                  best_loss = 116, prev_loss = 120;
-constexpr size_t params_full = 124, params_predictor = 28;
+// format 2: standardization, solver and their state, then the arrays
+constexpr size_t standardize = 124, solver = 128, has_stats = 132, conv_tol = 136, damping = 140;
+constexpr size_t params_full = 144, params_full_v1 = 124, params_predictor = 28;
 }  // namespace off
 constexpr size_t kHeader = 28;
 
@@ -159,6 +161,11 @@ dsc_config make_config(const Case &c, uint32_t max_epochs) {
     dsc_config_init(&cfg, (dsc_model_kind)c.kind, d);
     if (c.kind == DSC_POLYNOMIAL) cfg.degree = 3;
     if (c.kind == DSC_LEGENDRE3) cfg.lr = 1e-3f;
+    // These cases pin the GD layouts of format 1 and 2 alike; standardized NEWTON models have
+    // their own round trips in test_solver.cpp.
+    cfg.solver = DSC_SOLVER_GD;
+    cfg.standardize = DSC_STANDARDIZE_OFF;
+    cfg.conv_tol = -1.0f;
     cfg.max_epochs = max_epochs;
     switch (c.opt) {
         case kFullPlain: break;
@@ -476,7 +483,7 @@ TEST_CASE("blob: round trip for every kind x optimizer") {
             CHECK(dsc_save(M.m, shortbuf.data(), 0, &written) == DSC_ERR_BUFFER_TOO_SMALL);
         }
         // Header fields as documented.
-        CHECK(rd16(blob, off::version) == 1);
+        CHECK(rd16(blob, off::version) == 2);
         CHECK(rd16(blob, off::flags) == 1);
         CHECK(rd32(blob, off::kind) == c.kind);
         CHECK(rd32(blob, off::n_params) == p);
@@ -671,7 +678,7 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
             hostile(*base, "magic lower case", [](Bytes &b) { std::memcpy(b.data(), "dscb", 4); });
             hostile(*base, "magic zero", [](Bytes &b) { wr32(b, off::magic, 0); });
             hostile(*base, "version 0", [](Bytes &b) { wr16(b, off::version, 0); });
-            hostile(*base, "version 2", [](Bytes &b) { wr16(b, off::version, 2); });
+            hostile(*base, "version 3", [](Bytes &b) { wr16(b, off::version, 3); });
             hostile(*base, "version 0xFFFF", [](Bytes &b) { wr16(b, off::version, 0xFFFF); });
             for (uint16_t bit = 1; bit != 0; bit = (uint16_t)(bit << 1)) {
                 if (bit == 1) continue;
@@ -845,6 +852,19 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
         // no_improve is a plain counter (a fit resumed after a tolerance stop adds one more),
         // so any value loads: nothing to reject here.
     }
+    SUBCASE("format 2: standardization and solver fields") {
+        hostile(lin_plain.blob, "standardize 3", [](Bytes &b) { wr32(b, off::standardize, 3); });
+        hostile(lin_plain.blob, "solver 3", [](Bytes &b) { wr32(b, off::solver, 3); });
+        hostile(leg3.blob, "solver NEWTON with an explicit rate", [](Bytes &b) { wr32(b, off::solver, DSC_SOLVER_NEWTON); });
+        hostile(lin_plain.blob, "has_stats 2", [](Bytes &b) { wr32(b, off::has_stats, 2); });
+        hostile(lin_plain.blob, "has_stats 1 when not standardizing", [](Bytes &b) { wr32(b, off::has_stats, 1); });
+        hostile(lin_plain.blob, "conv_tol NaN", [](Bytes &b) { wrf32(b, off::conv_tol, kNaN); });
+        hostile(lin_plain.blob, "conv_tol 2", [](Bytes &b) { wrf32(b, off::conv_tol, 2.0f); });
+        hostile(lin_plain.blob, "damping NaN", [](Bytes &b) { wrf32(b, off::damping, kNaN); });
+        hostile(lin_plain.blob, "damping -1", [](Bytes &b) { wrf32(b, off::damping, -1.0f); });
+        hostile(lin_plain.blob, "version 3", [](Bytes &b) { wr16(b, off::version, 3); });
+        hostile(lin_plain.blob, "version 0", [](Bytes &b) { wr16(b, off::version, 0); });
+    }
 }
 
 TEST_CASE("blob: a batch_size whose arena overflows 32 bits is a bad blob for both loaders") {
@@ -988,7 +1008,7 @@ std::vector<Expected> read_expected(const std::string &path) {
 
 }  // namespace
 
-TEST_CASE("blob: committed blob files load bit-exactly and save back byte-identical") {
+TEST_CASE("blob: committed format-1 blob files load bit-exactly; predictors save back byte-identical") {
     const std::string dir = DESCENT_TEST_DATA_DIR;
     const std::vector<Expected> expected = read_expected(dir + "/blobs_expected.txt");
     REQUIRE(expected.size() == 3);
@@ -1019,7 +1039,7 @@ TEST_CASE("blob: committed blob files load bit-exactly and save back byte-identi
         CHECK(rd32(blob, off::n_params) == f.n_params);
         CHECK(stored_crc(blob) == ref_crc32(blob.data(), blob.size() - 4));
         if (f.flags) CHECK(rd32(blob, off::backend) == DSC_BACKEND_SCALAR);  // make_blobs pins it
-        const size_t po = f.flags ? off::params_full : off::params_predictor;
+        const size_t po = f.flags ? off::params_full_v1 : off::params_predictor;
         for (uint32_t j = 0; j < f.n_params; ++j) {
             const float got = rdf32(blob, po + 4 * j);
             CHECK(std::memcmp(&got, &e->params[j], 4) == 0);
@@ -1030,6 +1050,21 @@ TEST_CASE("blob: committed blob files load bit-exactly and save back byte-identi
         INFO("loaded:  " << hex_floats(got));
         INFO("expected:" << hex_floats(e->params));
         CHECK(same_bits(got, e->params));
-        CHECK(save(M.m) == blob);
+        if (!f.flags) {  // predictor blobs keep format 1 byte for byte
+            CHECK(save(M.m) == blob);
+            continue;
+        }
+        // A format-1 full blob resumes as it trained then (raw GD, no convergence test) and
+        // saves as format 2, which loads and saves back byte-identical.
+        dsc_config cfg;
+        REQUIRE(dsc_get_config(M.m, &cfg) == DSC_OK);
+        CHECK(cfg.standardize == (uint32_t)DSC_STANDARDIZE_OFF);
+        CHECK(cfg.solver == (uint32_t)DSC_SOLVER_GD);
+        CHECK(cfg.conv_tol < 0.0f);
+        const Bytes v2 = save(M.m);
+        CHECK(rd16(v2, off::version) == 2);
+        Model M2 = load(v2);
+        CHECK(same_bits(get_params(M2.m), e->params));
+        CHECK(save(M2.m) == v2);
     }
 }

@@ -28,6 +28,14 @@ struct Rng {
     }
 };
 
+// The raw-feature GD the library ran before standardization and NEWTON existed: what tests of
+// the automatic rate and of GD trajectories with lr = 0 pin down.
+inline void raw_gd(dsc_config *c) {
+    c->solver = DSC_SOLVER_GD;
+    c->standardize = DSC_STANDARDIZE_OFF;
+    c->conv_tol = -1.0f;
+}
+
 // A model and the arena it lives in.
 struct Model {
     std::vector<uint64_t> arena;  // uint64_t storage keeps it 8-byte aligned

@@ -15,6 +15,7 @@ namespace {
 dsc_config linear_cfg(uint32_t d) {
     dsc_config c;
     dsc_config_init(&c, DSC_LINEAR, d);
+    dsct::raw_gd(&c);
     return c;
 }
 
@@ -158,6 +159,7 @@ TEST_CASE("automatic learning rate for logistic and polynomial decreases the los
         Data d = dsct::logistic_data(2000, {1.5, -2.0, 0.8}, 0.25, 8);
         dsc_config c;
         dsc_config_init(&c, DSC_LOGISTIC, 3);
+        dsct::raw_gd(&c);
         c.max_epochs = 500;
         Model m(c);
         Recorder rec;
@@ -184,6 +186,7 @@ TEST_CASE("automatic learning rate for logistic and polynomial decreases the los
         }
         dsc_config c;
         dsc_config_init(&c, DSC_POLYNOMIAL, 1);
+        dsct::raw_gd(&c);
         c.max_epochs = 3000;
         Model m(c);
         Recorder rec;

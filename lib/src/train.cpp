@@ -186,8 +186,8 @@ void note_best(dsc_model *m, double loss) {
     memcpy(at<float>(m, m->lay.best), train_params(m), m->n_params * sizeof(float));
 }
 
+// Before any finite epoch loss, the best known parameters are those the fit started from.
 void restore_best(dsc_model *m) {
-    if (!isfinite(m->fit_best)) return;  // no finite loss this fit: the params are unchanged
     memcpy(train_params(m), at<float>(m, m->lay.best), m->n_params * sizeof(float));
     sync_raw(m);
 }
@@ -356,6 +356,7 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
         sync_raw(m);  // from here on the raw parameters are always the map of the training ones
     }
     m->fit_best = __builtin_inf();
+    memcpy(at<float>(m, m->lay.best), train_params(m), m->n_params * sizeof(float));
     if (newton(m)) return newton_fit(m, all, rep);
     if (m->st.lr == 0.0f) m->st.lr = auto_lr(m, all);
     return train_loop(m, all, rep);

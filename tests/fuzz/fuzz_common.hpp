@@ -243,6 +243,13 @@ inline void parse_fit_case(Input &in, FitCase *fc) {
             c.max_tasks = s < 250 ? s % 20 : in.u32();
         }
     }
+    // Fields of 0.2 (read last, so older corpus entries decode as before, with AUTO here).
+    c.standardize = pick_enum(in, 3);
+    c.solver = pick_enum(in, 3);
+    {
+        const uint8_t s = in.u8();
+        c.conv_tol = s < 160 ? 0.0f : s < 208 ? -1.0f : s < 232 ? pick_rate(in, 0, 5) : pick_value(in);
+    }
     fc->arena_misalign = in.u8() % 8;
     fc->n = in.u8() % (kMaxRows + 1);
     fc->refit = in.u8();

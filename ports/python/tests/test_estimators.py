@@ -29,7 +29,7 @@ def test_not_fitted():
 
 def test_loss_history_and_report(linear_data):
     X, y = linear_data
-    m = descent.LinearRegression(max_epochs=30).fit(X, y)
+    m = descent.LinearRegression(max_epochs=30, solver="gd", conv_tol=-1).fit(X, y)
     assert len(m.loss_history_) == 30 and m.n_iter_ == 30
     assert m.loss_history_[-1] < m.loss_history_[0]
     assert m.fit_report_["stop_reason"] == "max_epochs"
@@ -38,7 +38,7 @@ def test_loss_history_and_report(linear_data):
 
 def test_partial_fit_continues_bit_for_bit(linear_data):
     X, y = linear_data
-    for kw in ({}, {"batch_size": 16, "momentum": 0.9, "nesterov": True}):
+    for kw in ({"solver": "gd", "conv_tol": -1}, {"batch_size": 16, "momentum": 0.9, "nesterov": True}):
         a = descent.LinearRegression(max_epochs=25, **kw).fit(X, y)
         a.partial_fit(X, y)
         b = descent.LinearRegression(max_epochs=50, **kw).fit(X, y)
@@ -55,7 +55,7 @@ def test_partial_fit_without_fit_fits(linear_data):
 
 def test_tolerance_stops_early(linear_data):
     X, y = linear_data
-    m = descent.LinearRegression(max_epochs=100000, tol=1e-9).fit(X, y)
+    m = descent.LinearRegression(max_epochs=100000, tol=1e-9, solver="gd", conv_tol=-1).fit(X, y)
     assert m.fit_report_["stop_reason"] == "tolerance" and m.n_iter_ < 100000
 
 
@@ -160,10 +160,32 @@ def test_logistic_outputs(logistic_data):
     assert m.coef_.shape == (1, 4) and m.intercept_.shape == (1,)
 
 
+def test_legendre3_gauss_newton_by_default():
+    x = np.linspace(-np.pi, np.pi, 2000)
+    y = np.sin(x)
+    m = descent.Legendre3Regression().fit(x, y)
+    assert m.fit_report_["solver"] == "newton" and m.fit_report_["converged"]
+    assert m.n_iter_ < 50
+    assert m.score(x, y) > 0.99
+    assert 0.2 < m.params_[3] < 0.3
+
+
+def test_unconverged_fit_warns_and_separable_data_says_so(linear_data):
+    X, y = linear_data
+    with pytest.warns(descent.ConvergenceWarning):
+        descent.LinearRegression(max_epochs=2, solver="gd").fit(X, y)
+    Xs = np.array([[0.0], [1.0], [2.0], [3.0]], dtype=np.float32)
+    ys = np.array([0, 0, 1, 1], dtype=np.float32)
+    with pytest.warns(descent.ConvergenceWarning, match="separable"):
+        m = descent.LogisticRegression().fit(Xs, ys)
+    assert m.fit_report_["stop_reason"] == "separable"
+    assert (m.predict(Xs) == ys).all()
+
+
 def test_legendre3_picks_a_rate_and_fits():
     x = np.linspace(-np.pi, np.pi, 2000)
     y = np.sin(x)
-    m = descent.Legendre3Regression(max_epochs=2000).fit(x, y)
+    m = descent.Legendre3Regression(max_epochs=2000, solver="gd").fit(x, y)
     assert 0 < m.lr_ <= 0.25
     assert m.loss_history_[-1] < m.loss_history_[0] / 10
     assert all(b <= a * (1 + 1e-6) for a, b in zip(m.loss_history_, m.loss_history_[1:]))

@@ -13,6 +13,7 @@ from the copy that ``pip install ports/python`` built and bundled into the packa
 """
 from ._capi import DescentError, library_path
 from .estimators import (
+    ConvergenceWarning,
     Legendre3Regression,
     LinearRegression,
     LogisticRegression,
@@ -21,7 +22,7 @@ from .estimators import (
     load,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "LinearRegression",
@@ -30,6 +31,7 @@ __all__ = [
     "Legendre3Regression",
     "load",
     "DescentError",
+    "ConvergenceWarning",
     "NotFittedError",
     "library_path",
     "backend_available",

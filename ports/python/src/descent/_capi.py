@@ -38,7 +38,9 @@ REDUCTION = {"mean": 0, "sum": 1}
 SCHEDULE = {"constant": 0, "invscaling": 1, "adaptive": 2}
 BACKEND = {"auto": 0, "scalar": 1, "sse2": 2, "avx2": 3, "avx512": 4, "neon": 5, "cuda": 6}
 STOP_REASONS = {0: "none", 1: "max_epochs", 2: "tolerance", 3: "callback", 4: "lr_min",
-                5: "diverged"}
+                5: "diverged", 6: "converged", 7: "separable", 8: "stalled"}
+STANDARDIZE = {"auto": 0, "on": 1, "off": 2}
+SOLVER = {"auto": 0, "gd": 1, "newton": 2}
 
 EPOCH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_float)
 
@@ -71,6 +73,13 @@ class Config(ctypes.Structure):
         ("parallel_for", ctypes.c_void_p),
         ("pool", ctypes.c_void_p),
         ("max_tasks", ctypes.c_uint32),
+        ("cuda_arena", ctypes.c_void_p),
+        ("cuda_arena_bytes", ctypes.c_uint64),
+        ("cuda_max_samples", ctypes.c_uint64),
+        ("cuda_device", ctypes.c_int32),
+        ("standardize", ctypes.c_uint32),
+        ("solver", ctypes.c_uint32),
+        ("conv_tol", ctypes.c_float),
     ]
 
 
@@ -83,6 +92,9 @@ class FitReport(ctypes.Structure):
         ("lr_initial", ctypes.c_float),
         ("steps", ctypes.c_uint64),
         ("message", ctypes.c_char_p),
+        ("converged", ctypes.c_uint32),
+        ("solver", ctypes.c_uint32),
+        ("standardized", ctypes.c_uint32),
     ]
 
 

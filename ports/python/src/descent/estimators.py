@@ -6,11 +6,18 @@ already float32 and C-contiguous is passed to C as it is, without a copy.
 """
 import ctypes
 import inspect
+import warnings
 
 import numpy as np
 
 from . import _capi
 from ._capi import DescentError
+
+try:  # scikit-learn's own class, so `warnings.simplefilter("error", ConvergenceWarning)` works
+    from sklearn.exceptions import ConvergenceWarning
+except ImportError:  # pragma: no cover - scikit-learn is optional
+    class ConvergenceWarning(UserWarning):
+        """The fit stopped before its convergence test passed."""
 
 __all__ = [
     "LinearRegression",
@@ -69,6 +76,9 @@ def _report_dict(r):
         "lr_initial": float(r.lr_initial),
         "steps": int(r.steps),
         "message": r.message.decode() if r.message else "",
+        "converged": bool(r.converged),
+        "solver": {1: "gd", 2: "newton"}.get(int(r.solver), "none"),
+        "standardized": bool(r.standardized),
     }
 
 
@@ -80,7 +90,11 @@ class _DescentEstimator(_Base):
     def __init__(self, *, max_epochs=1000, lr=0.0, batch_size=0, shuffle=True, random_state=0,
                  momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
-                 reduction="mean", backend="auto"):
+                 reduction="mean", backend="auto", standardize="auto", solver="auto",
+                 conv_tol=0.0):
+        self.standardize = standardize
+        self.solver = solver
+        self.conv_tol = conv_tol
         self.max_epochs = max_epochs
         self.lr = lr
         self.batch_size = batch_size
@@ -147,6 +161,9 @@ class _DescentEstimator(_Base):
         cfg.n_iter_no_change = int(self.n_iter_no_change)
         cfg.reduction = _lookup(_capi.REDUCTION, self.reduction, "reduction")
         cfg.backend = _lookup(_capi.BACKEND, self.backend, "backend")
+        cfg.standardize = _lookup(_capi.STANDARDIZE, self.standardize, "standardize")
+        cfg.solver = _lookup(_capi.SOLVER, self.solver, "solver")
+        cfg.conv_tol = float(self.conv_tol)
         self._extra_config(cfg)
         return buf, cfg
 
@@ -269,6 +286,14 @@ class _DescentEstimator(_Base):
         self.loss_ = float(report.final_loss)
         if status != _capi.DSC_OK:
             raise DescentError(status, "dsc_fit", self.fit_report_["message"] or None)
+        # An unconverged fit says so, as scikit-learn's estimators do.
+        tested = (self.conv_tol > 0 or (self.conv_tol == 0 and self.lr == 0)) and \
+            not self.batch_size
+        reason = self.fit_report_["stop_reason"]
+        if not report.converged and (reason in ("stalled", "separable") or
+                                     (tested and reason == "max_epochs")):
+            warnings.warn(f"{type(self).__name__}: {self.fit_report_['message']}",
+                          ConvergenceWarning, stacklevel=3)
 
     # ---- prediction ----------------------------------------------------------------------------
     def _raw_predict(self, X, fn="dsc_predict"):
@@ -457,13 +482,15 @@ class PolynomialRegression(_Regressor, _DescentEstimator):
     def __init__(self, degree=3, *, max_epochs=1000, lr=0.0, batch_size=0, shuffle=True,
                  random_state=0, momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
-                 reduction="mean", backend="auto"):
+                 reduction="mean", backend="auto", standardize="auto", solver="auto",
+                 conv_tol=0.0):
         super().__init__(max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
                          random_state=random_state, momentum=momentum, nesterov=nesterov,
                          dampening=dampening, weight_decay=weight_decay,
                          learning_rate=learning_rate, power_t=power_t, tol=tol,
                          n_iter_no_change=n_iter_no_change, reduction=reduction,
-                         backend=backend)
+                         backend=backend, standardize=standardize, solver=solver,
+                         conv_tol=conv_tol)
         self.degree = degree
 
     def _extra_config(self, cfg):
@@ -477,8 +504,9 @@ class PolynomialRegression(_Regressor, _DescentEstimator):
 class Legendre3Regression(_Regressor, _DescentEstimator):
     """y = a + b P3(c + d x), P3(t) = (5 t^3 - 3 t) / 2, on one input column, MSE.
 
-    The model is not convex, so the C library has no automatic step size for it. With
-    ``lr=0`` (the default) this estimator picks one: starting from 1.0 it halves the rate
+    The model is not convex. With ``lr=0`` (the default) on the full batch the library fits it
+    by damped Gauss-Newton (the NEWTON solver) and stops when converged. For GD or minibatch
+    SGD with ``lr=0`` this estimator picks a rate: starting from 1.0 it halves the rate
     until a trial run of ``min(50, max_epochs)`` epochs from ``init`` lowers the loss at
     every epoch without diverging, then trains with a quarter of that rate (the curvature
     grows with |b| as training proceeds); ``lr_`` holds the rate used. ``init`` is the start
@@ -490,13 +518,15 @@ class Legendre3Regression(_Regressor, _DescentEstimator):
     def __init__(self, init=(0.0, -1.0, 0.0, 0.3), *, max_epochs=1000, lr=0.0, batch_size=0,
                  shuffle=True, random_state=0, momentum=0.0, nesterov=False, dampening=0.0,
                  weight_decay=0.0, learning_rate="constant", power_t=0.25, tol=None,
-                 n_iter_no_change=5, reduction="mean", backend="auto"):
+                 n_iter_no_change=5, reduction="mean", backend="auto", standardize="auto",
+                 solver="auto", conv_tol=0.0):
         super().__init__(max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
                          random_state=random_state, momentum=momentum, nesterov=nesterov,
                          dampening=dampening, weight_decay=weight_decay,
                          learning_rate=learning_rate, power_t=power_t, tol=tol,
                          n_iter_no_change=n_iter_no_change, reduction=reduction,
-                         backend=backend)
+                         backend=backend, standardize=standardize, solver=solver,
+                         conv_tol=conv_tol)
         self.init = init
 
     def _start(self):
@@ -506,7 +536,9 @@ class Legendre3Regression(_Regressor, _DescentEstimator):
         return np.ascontiguousarray(p)
 
     def _before_create(self, cfg_buf, cfg, X, y):
-        if cfg.lr == 0.0:
+        # lr = 0 on the full batch: the library's Gauss-Newton (NEWTON solver). GD and
+        # minibatch SGD have no automatic rate for this non-convex model: search one.
+        if cfg.lr == 0.0 and (cfg.batch_size != 0 or cfg.solver == _capi.SOLVER["gd"]):
             cfg.lr = self._search_lr(cfg_buf, cfg, X, y)
 
     def _search_lr(self, cfg_buf, cfg, X, y):
@@ -580,7 +612,9 @@ def load(blob):
                   power_t=float(cfg.power_t), tol=None if cfg.tol < 0 else float(cfg.tol),
                   n_iter_no_change=int(cfg.n_iter_no_change),
                   reduction=inv(_capi.REDUCTION, int(cfg.reduction)),
-                  backend=inv(_capi.BACKEND, int(cfg.backend)))
+                  backend=inv(_capi.BACKEND, int(cfg.backend)),
+                  standardize=inv(_capi.STANDARDIZE, int(cfg.standardize)),
+                  solver=inv(_capi.SOLVER, int(cfg.solver)), conv_tol=float(cfg.conv_tol))
     if cls is PolynomialRegression:
         params["degree"] = int(cfg.degree)
     est.set_params(**params)
