@@ -240,6 +240,7 @@ void log1p_array(const float *in, float *out, size_t n) {
     for (size_t i = 0; i < n; ++i) out[i] = log1pf(in[i]);
 }
 
+#ifndef DESCENT_NO_NEWTON
 // ---- curvature passes (double throughout) --------------------------------------------------
 inline double mapped(const ColumnMap &m, const float *x, uint32_t j) {
     return m.shift ? ((double)x[j] - m.shift[j]) * m.inv_scale[j] : (double)x[j];
@@ -313,8 +314,10 @@ void curv_linear(const RowSet &rs, const ColumnMap &map, const float *theta, dou
               });
 }
 
+#endif  // DESCENT_NO_NEWTON
 }  // namespace
 
+#ifndef DESCENT_NO_NEWTON
 void curv_linear_mse_scalar(const RowSet &rs, const ColumnMap &map, const float *theta,
                             uint32_t, double *scratch, double *grad, double *hess,
                             double *loss) {
@@ -390,6 +393,8 @@ void col_stats_scalar(const float *X, size_t begin, size_t count, uint32_t cols,
     }
 }
 
+#endif
+
 extern const KernelTable kScalarKernels = {
     "scalar",
     linear_mse, linear_bce, poly_mse, legendre3_mse,
@@ -397,8 +402,12 @@ extern const KernelTable kScalarKernels = {
     linear_predict, poly_predict, legendre3_predict,
     linear_gram, poly_gram,
     exp_neg_array, log1p_array,
+#ifndef DESCENT_NO_NEWTON
     curv_linear_mse_scalar, curv_linear_bce_scalar, curv_poly_mse_scalar, curv_legendre3_mse_scalar,
     col_stats_scalar,
+#else
+    nullptr, nullptr, nullptr, nullptr, nullptr,
+#endif
 };
 
 }  // namespace dsc

@@ -16,6 +16,9 @@ Resolved resolve(const dsc_config &cfg) {
     r.newton = cfg.solver == DSC_SOLVER_NEWTON ||
                (cfg.solver == DSC_SOLVER_AUTO && automatic && !cuda && cfg.batch_size == 0 &&
                 param_count(cfg) <= DSC_NEWTON_AUTO_MAX_PARAMS);
+#ifdef DESCENT_NO_NEWTON  // a GD-only build: AUTO never picks what is not compiled in
+    r.standardize = r.newton = false;
+#endif
     r.conv_tol = cfg.conv_tol != 0.0f ? cfg.conv_tol : automatic ? 1e-10f : -1.0f;
     return r;
 }

@@ -10,6 +10,7 @@
 #include "model.hpp"
 
 namespace dsc {
+#ifndef DESCENT_NO_NEWTON
 namespace {
 
 constexpr double kLn2 = 0.69314718055994530942;
@@ -243,5 +244,9 @@ dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
     finish(m, rep, DSC_STOP_MAX_EPOCHS, all);
     return DSC_OK;
 }
+
+#else  // GD-only build: resolve() never picks NEWTON
+dsc_status newton_fit(dsc_model *, const RowSet &, dsc_fit_report *) { return DSC_ERR_UNSUPPORTED; }
+#endif
 
 }  // namespace dsc

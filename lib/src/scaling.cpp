@@ -14,6 +14,7 @@
 #include "model.hpp"
 
 namespace dsc {
+#ifndef DESCENT_NO_NEWTON
 namespace {
 
 constexpr uint32_t kMaxPowers = kMaxPolyDegree + 1;
@@ -203,5 +204,14 @@ void grad_to_std(const dsc_model *m, double *g) {
 void sync_raw(dsc_model *m) {
     if (standardized(m) && m->has_stats) raw_from_std(m, train_params(m), params(m));
 }
+
+#else  // GD-only build: nothing is ever standardized
+void measure_stats(dsc_model *, const float *, size_t) {}
+ColumnMap column_map(const dsc_model *) { return ColumnMap{nullptr, nullptr}; }
+void raw_from_std(const dsc_model *, const float *, float *) {}
+void std_from_raw(const dsc_model *, const float *, float *) {}
+void grad_to_std(const dsc_model *, double *) {}
+void sync_raw(dsc_model *) {}
+#endif
 
 }  // namespace dsc

@@ -301,7 +301,7 @@ DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoc
 namespace {
 // Full-batch GD's convergence test: the step just taken, lr g, guarantees a decrease of at
 // least lr |g|^2 / 2 when lr <= 1/L; once that is a conv_tol fraction of the loss, stop.
-bool gd_converged(const dsc_model *m, size_t n, double epoch_loss, float lr) {
+DSC_NOINLINE bool gd_converged(const dsc_model *m, size_t n, double epoch_loss, float lr) {
     if (m->conv_tol < 0.0f || m->cfg.batch_size != 0) return false;
     const double *g = at<double>(m, m->lay.grad);
     const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)n : 1.0;

@@ -81,6 +81,12 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->solver > DSC_SOLVER_NEWTON) return bad(msg, "config.solver is not a dsc_solver");
     if (cfg->conv_tol != cfg->conv_tol || cfg->conv_tol > 1.0f)
         return bad(msg, "config.conv_tol must be a number <= 1 (0 = default, negative = off)");
+#ifdef DESCENT_NO_NEWTON
+    if (cfg->standardize == DSC_STANDARDIZE_ON || cfg->solver == DSC_SOLVER_NEWTON) {
+        if (msg) *msg = "this build has no NEWTON solver or standardization (DESCENT_NEWTON=OFF)";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#endif
     const Resolved r = resolve(*cfg);
     if (r.newton) {
         if (cfg->batch_size != 0)
