@@ -151,11 +151,19 @@ const char *stop_message(uint32_t why) {
     }
 }
 
+// A loss that is already non-finite before this fit took a single step was computed at the
+// starting parameters with finite data: the float32 loss overflows for this data's magnitude
+// (|y| ~ 1e19 squared), which no learning rate can fix.
+const char kLossOverflow[] =
+    "loss overflows float32 for these targets: scale them (the loss at the starting parameters "
+    "is already non-finite; no learning rate can fix this)";
+
 // The report's closing fields; the final full-data loss costs a pass, so only with a report.
-DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all) {
+DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all,
+                         bool loss_overflow = false) {
     if (!rep) return;
     rep->stop_reason = why;
-    rep->message = stop_message(why);
+    rep->message = loss_overflow ? kLossOverflow : stop_message(why);
     rep->final_loss = (float)full_loss(m, all.X, all.y, all.count);
 }
 
@@ -278,7 +286,9 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
             rep->steps = m->st.step - steps_before;
         }
         if (why) {
-            finish(m, rep, why, all);
+            const bool overflow = why == DSC_STOP_DIVERGED && !isfinite(epoch_loss) &&
+                                  m->st.step == steps_before;
+            finish(m, rep, why, all, overflow);
             return why == DSC_STOP_DIVERGED ? DSC_ERR_DIVERGED : DSC_OK;
         }
     }
