@@ -76,7 +76,9 @@ typedef enum dsc_status {
     DSC_ERR_ARENA_TOO_SMALL = 2,  /* fewer bytes than dsc_arena_size() / dsc_load_arena_size() */
     DSC_ERR_NONFINITE_INPUT = 3,  /* NaN or +-Inf in X, y or parameters handed in             */
     DSC_ERR_LABEL_RANGE = 4,      /* logistic label outside [0, 1]                             */
-    DSC_ERR_DIVERGED = 5,         /* loss or parameters became non-finite during training      */
+    DSC_ERR_DIVERGED = 5,         /* loss or parameters became non-finite during training
+                                     (report.message tells a float32 loss overflow from the
+                                     data's magnitude apart from a too-large learning rate)   */
     DSC_ERR_BAD_MODEL_BLOB = 6,   /* truncated, corrupted or hostile blob                      */
     DSC_ERR_UNSUPPORTED = 7,      /* valid request this build or model cannot serve            */
     DSC_ERR_BUFFER_TOO_SMALL = 8, /* output buffer (dsc_save, dsc_get_params) too small        */
