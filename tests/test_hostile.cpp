@@ -168,7 +168,7 @@ TEST_CASE("hostile: dsc_load with the blob inside the target arena, at every byt
     }
 }
 
-TEST_CASE("hostile: buffers inside the model's own bytes are refused; past the model they are the caller's") {
+TEST_CASE("hostile: buffers inside the model's own bytes are refused, past the model they are the caller's") {
     // Before: no memory error, but garbage (X read while written, the model overwritten by its
     // own outputs). Now: DSC_ERR_INVALID_ARGUMENT and nothing changes.
     const size_t n = 4;
