@@ -6,6 +6,9 @@
 // DSC_BACKEND_AUTO may be overridden for tools and tests by the environment variable
 // DESCENT_BACKEND=scalar|sse2|avx2|avx512|neon (builds without an environment, such as
 // bare-metal firmware, define DESCENT_NO_GETENV). An explicit config backend wins over it.
+// A name that is unknown, or a path this build or CPU cannot run, is ignored: a mistyped
+// environment variable must not break AUTO models (nor loading their blobs); dsc_backend_name
+// shows the path really taken.
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +88,7 @@ uint32_t resolve_backend(uint32_t backend) {
     if (const char *env = getenv("DESCENT_BACKEND")) {
         if (env[0] != '\0') {
             const uint32_t forced = backend_from_name(env);
-            if (forced != DSC_BACKEND_AUTO) return forced;  // unknown names resolve to nothing
+            if (forced != DSC_BACKEND_AUTO && table_if_available(forced)) return forced;
         }
     }
 #endif
@@ -99,6 +102,10 @@ const KernelTable *kernels_for(uint32_t backend) {
 }  // namespace dsc
 
 extern "C" int dsc_backend_available(dsc_backend backend) {
-    return dsc::table_if_available(backend == DSC_BACKEND_AUTO ? dsc::best_backend()
-                                                               : (uint32_t)backend) != nullptr;
+    // Read as the integer a C caller may pass: loading an out-of-range value as the C++ enum
+    // type would be undefined behaviour.
+    static_assert(sizeof(backend) == sizeof(uint32_t), "C enums are int-sized");
+    uint32_t b;
+    memcpy(&b, &backend, sizeof b);
+    return dsc::table_if_available(b == DSC_BACKEND_AUTO ? dsc::best_backend() : b) != nullptr;
 }

@@ -19,6 +19,29 @@
  * Thread safety: no global mutable state. Distinct models may be used from distinct threads;
  * dsc_predict and the other const calls may run concurrently on one model; dsc_fit,
  * dsc_set_params and dsc_reset need exclusive access to their model.
+ *
+ * Buffers and the arena:
+ *   - dsc_create copies the config first: the config may live anywhere, including inside the
+ *     arena it is handed (firmware that keeps everything in one static buffer).
+ *   - dsc_load / dsc_load_ex / dsc_load_cap: a blob that overlaps the arena
+ *     [arena, arena + arena_bytes) is rejected with DSC_ERR_INVALID_ARGUMENT (placing the model
+ *     would overwrite the blob before it is read). Read the file elsewhere, or past the end of
+ *     the arena bytes you pass.
+ *   - Every buffer handed to a call on a model (X, y, out, loss, params, report, save buffers,
+ *     the written count) must not overlap the model's own bytes: such a call returns
+ *     DSC_ERR_INVALID_ARGUMENT and changes nothing. Bytes of the caller's arena past the model
+ *     (past dsc_arena_size / dsc_load_arena_size) are the caller's to use.
+ *
+ * Enums: every function taking an enum reads it as an integer and range-checks it, so any
+ * integer a C caller passes is safe (out of range: "unknown ..." strings, 0, or
+ * DSC_ERR_INVALID_ARGUMENT from the config checks).
+ *
+ * The on_epoch callback runs while its model is being trained. From inside it, calls that
+ * change that model (dsc_fit, dsc_set_params, dsc_reset, dsc_set_callback) return DSC_ERR_BUSY
+ * and change nothing; the const calls (predict, loss, get_params, get_config, save, ...) are
+ * allowed and see the parameters after that epoch's step. Other models may be used freely.
+ * Creating or loading a model into the arena of the model being trained is not detected (a
+ * stale mark after a reset mid-fit would lock that arena forever): do not.
  */
 #ifndef DESCENT_H
 #define DESCENT_H
@@ -41,18 +64,28 @@ extern "C" {
 /* Polynomial degree limit (features x^0..x^degree are formed on the fly). */
 #define DSC_MAX_POLY_DEGREE 15u
 
+/* dsc_load, dsc_load_ex and their _arena_size functions refuse (DSC_ERR_LIMIT) a blob whose
+ * model would need more arena than this, so a small file cannot make a caller that allocates
+ * what it is told allocate gigabytes. dsc_load_cap / dsc_load_arena_size_cap take the cap as an
+ * argument (SIZE_MAX: no cap). */
+#define DSC_LOAD_DEFAULT_MAX_ARENA ((size_t)64u << 20)
+
 typedef enum dsc_status {
     DSC_OK = 0,
     DSC_ERR_INVALID_ARGUMENT = 1, /* null pointer, zero size, bad enum, bad config value      */
     DSC_ERR_ARENA_TOO_SMALL = 2,  /* fewer bytes than dsc_arena_size() / dsc_load_arena_size() */
     DSC_ERR_NONFINITE_INPUT = 3,  /* NaN or +-Inf in X, y or parameters handed in             */
     DSC_ERR_LABEL_RANGE = 4,      /* logistic label outside [0, 1]                             */
-    DSC_ERR_DIVERGED = 5,         /* loss or parameters became non-finite during training      */
+    DSC_ERR_DIVERGED = 5,         /* loss or parameters became non-finite during training
+                                     (report.message tells a float32 loss overflow from the
+                                     data's magnitude apart from a too-large learning rate)   */
     DSC_ERR_BAD_MODEL_BLOB = 6,   /* truncated, corrupted or hostile blob                      */
     DSC_ERR_UNSUPPORTED = 7,      /* valid request this build or model cannot serve            */
     DSC_ERR_BUFFER_TOO_SMALL = 8, /* output buffer (dsc_save, dsc_get_params) too small        */
     DSC_ERR_SIZE_OVERFLOW = 9,    /* n_samples * n_features bytes does not fit in size_t       */
-    DSC_ERR_DEVICE = 10           /* a CUDA runtime call failed (see dsc_fit_report.message)   */
+    DSC_ERR_DEVICE = 10,          /* a CUDA runtime call failed (see dsc_fit_report.message)   */
+    DSC_ERR_BUSY = 11,            /* the model is being trained: called from its on_epoch      */
+    DSC_ERR_LIMIT = 12            /* blob asks for more arena than max_arena_bytes allows      */
 } dsc_status;
 
 typedef enum dsc_model_kind {
@@ -250,7 +283,9 @@ size_t dsc_save_size(const dsc_model *m);           /* bytes dsc_save writes; 0 
 size_t dsc_save_predictor_size(const dsc_model *m);
 dsc_status dsc_save(const dsc_model *m, void *buf, size_t cap, size_t *written);
 dsc_status dsc_save_predictor(const dsc_model *m, void *buf, size_t cap, size_t *written);
-/* Arena bytes dsc_load needs for this blob (validates the blob first). */
+/* Arena bytes dsc_load needs for this blob (validates the blob first). The blob must not
+ * overlap the arena (DSC_ERR_INVALID_ARGUMENT); a model needing more than
+ * DSC_LOAD_DEFAULT_MAX_ARENA bytes is refused with DSC_ERR_LIMIT (see dsc_load_cap). */
 dsc_status dsc_load_arena_size(const void *blob, size_t len, size_t *bytes);
 dsc_status dsc_load(const void *blob, size_t len, void *arena, size_t arena_bytes, dsc_model **out);
 /* As dsc_load, with a thread pool (parallel_for may be NULL); the arena must also hold the
@@ -260,6 +295,13 @@ dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_b
                        dsc_parallel_for_fn parallel_for, void *pool, uint32_t max_tasks,
                        dsc_model **out);
 dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *user);
+/* As dsc_load_arena_size_ex / dsc_load_ex, with the caller's cap on the arena a blob may ask
+ * for: DSC_ERR_LIMIT when the model would need more than max_arena_bytes (SIZE_MAX: no cap). */
+dsc_status dsc_load_arena_size_cap(const void *blob, size_t len, uint32_t max_tasks,
+                                   size_t max_arena_bytes, size_t *bytes);
+dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_bytes,
+                        dsc_parallel_for_fn parallel_for, void *pool, uint32_t max_tasks,
+                        size_t max_arena_bytes, dsc_model **out);
 
 /* ---- CUDA backend (builds with -DDESCENT_CUDA=ON) --------------------------------------------
  * A model created with backend DSC_BACKEND_CUDA trains on the GPU: X and y may be host or
@@ -282,7 +324,9 @@ size_t dsc_cuda_arena_size(const dsc_config *cfg);
 const char *dsc_status_string(dsc_status s);
 const char *dsc_stop_reason_string(dsc_stop_reason r);
 /* Name of the kernel path the model trains on: "scalar", "sse2", "avx2", "avx512", "neon" or
- * "cuda". */
+ * "cuda". With DSC_BACKEND_AUTO, the environment variable DESCENT_BACKEND may pin a path for
+ * tests; an unknown or unavailable name there is ignored (AUTO picks as usual), and this name
+ * shows which path was really taken. */
 const char *dsc_backend_name(const dsc_model *m);
 /* 1 if this build has the backend and this CPU can run it, else 0. AUTO: the best such path. */
 int dsc_backend_available(dsc_backend backend);

@@ -4,6 +4,7 @@
 
 #include "cuda_glue.hpp"
 #include "model.hpp"
+#include "overlap.hpp"
 
 using namespace dsc;
 
@@ -13,10 +14,38 @@ bool valid(const dsc_model *m) { return m && m->magic == kModelMagic; }
 
 bool trainable(const dsc_model *m) { return !(m->flags & kFlagPredictOnly); }
 
+// A fit of this model is in progress: we are inside its on_epoch callback.
+bool in_fit(const dsc_model *m) { return (m->flags & kFlagInFit) != 0; }
+
+const char kBusy[] = "the model is being trained: this call is not allowed from inside its on_epoch callback";
+
+// A caller buffer that shares bytes with the model itself (header, parameters, optimizer state,
+// scratch) would be read after the model wrote it, or overwrite the model.
+bool in_model(const dsc_model *m, const void *p, size_t bytes) {
+    return ranges_overlap(m, m->lay.total, p, bytes);
+}
+
+// X (n x n_features floats) or y (n floats) overlaps the model; n is already bounded.
+bool data_in_model(const dsc_model *m, const float *X, const float *y, size_t n) {
+    return in_model(m, X, n * m->cfg.n_features * sizeof(float)) || in_model(m, y, n * sizeof(float));
+}
+
 dsc_status check_rows(const dsc_model *m, const float *X, size_t n, const void *out) {
     if (!valid(m) || !X || !out || n == 0) return DSC_ERR_INVALID_ARGUMENT;
     if (n > SIZE_MAX / sizeof(float) / m->cfg.n_features) return DSC_ERR_SIZE_OVERFLOW;
+    if (in_model(m, X, n * m->cfg.n_features * sizeof(float)) || in_model(m, out, n * sizeof(float)))
+        return DSC_ERR_INVALID_ARGUMENT;
     return DSC_OK;
+}
+
+// The enum a C caller passed, as the integer it is: C allows any int in an enum parameter, and
+// reading it as the C++ enum type would be undefined for values outside the enumerators.
+template <typename E>
+int32_t enum_value(const E &e) {
+    static_assert(sizeof(E) == sizeof(int32_t), "C enums are int-sized on every supported ABI");
+    int32_t v;
+    memcpy(&v, &e, sizeof v);
+    return v;
 }
 
 void predict_raw(const dsc_model *m, const float *X, size_t n, float *out) {
@@ -47,7 +76,7 @@ void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features) 
     if (!cfg) return;
     memset(cfg, 0, sizeof(*cfg));
     cfg->struct_size = sizeof(dsc_config);
-    cfg->kind = (uint32_t)kind;
+    cfg->kind = (uint32_t)enum_value(kind);  // any value: dsc_check_config rejects a bad kind
     cfg->n_features = n_features;
     cfg->degree = 3;
     cfg->reduction = DSC_REDUCTION_MEAN;
@@ -81,10 +110,12 @@ size_t dsc_arena_size(const dsc_config *cfg) {
 
 dsc_status dsc_create(const dsc_config *cfg, void *arena, size_t arena_bytes, dsc_model **out) {
     if (!arena || !out) return DSC_ERR_INVALID_ARGUMENT;
-    dsc_status s = check_config(cfg, nullptr);
+    dsc_status s = check_config(cfg, nullptr);  // checks struct_size before the copy reads it all
     if (s != DSC_OK) return s;
-    if (cfg->backend == DSC_BACKEND_CUDA && (s = cuda_prepare(*cfg, nullptr)) != DSC_OK) return s;
-    return place_model(*cfg, false, arena, arena_bytes, out);
+    // The config may live inside the arena, which placing the model zeroes: work from a copy.
+    const dsc_config c = *cfg;
+    if (c.backend == DSC_BACKEND_CUDA && (s = cuda_prepare(c, nullptr)) != DSC_OK) return s;
+    return place_model(c, false, arena, arena_bytes, out);
 }
 
 size_t dsc_cuda_arena_size(const dsc_config *cfg) {
@@ -99,10 +130,16 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
                    dsc_fit_report *report) {
     // No local report when the caller passes none: dsc_fit's stack is budgeted on MCUs.
     dsc_fit_report *rep = report;
+    // A report inside the model cannot even be cleared without corrupting the model.
+    if (rep && valid(m) && in_model(m, rep, sizeof(*rep))) return DSC_ERR_INVALID_ARGUMENT;
     if (rep) memset(rep, 0, sizeof(*rep));
     if (!valid(m)) {
         if (rep) rep->message = "model is NULL or not a descent model";
         return DSC_ERR_INVALID_ARGUMENT;
+    }
+    if (in_fit(m)) {
+        if (rep) rep->message = kBusy;
+        return DSC_ERR_BUSY;
     }
     if (!trainable(m)) {
         if (rep) rep->message = "model was loaded from a predictor blob and cannot be trained";
@@ -119,14 +156,23 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
             if (rep) rep->message = "n_samples * n_features * sizeof(float) overflows size_t";
             return DSC_ERR_SIZE_OVERFLOW;
         }
-        return cuda_fit(m, X, y, n_samples, rep);
+    } else {
+        dsc_status s = check_data(m->cfg, X, y, n_samples, true, &msg);
+        if (s != DSC_OK) {
+            if (rep) rep->message = msg;
+            return s;
+        }
     }
-    dsc_status s = check_data(m->cfg, X, y, n_samples, true, &msg);
-    if (s != DSC_OK) {
-        if (rep) rep->message = msg;
-        return s;
+    if (data_in_model(m, X, y, n_samples)) {
+        if (rep) rep->message = "X or y overlaps the model's own bytes in its arena";
+        return DSC_ERR_INVALID_ARGUMENT;
     }
-    return fit(m, X, y, n_samples, rep);
+    // Marked for the whole fit, so calls from on_epoch that would change the model are refused.
+    m->flags |= kFlagInFit;
+    const dsc_status s = m->cfg.backend == DSC_BACKEND_CUDA ? cuda_fit(m, X, y, n_samples, rep)
+                                                            : fit(m, X, y, n_samples, rep);
+    m->flags &= ~kFlagInFit;
+    return s;
 }
 
 dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n_samples,
@@ -134,6 +180,8 @@ dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n
     if (!valid(m) || !loss) return DSC_ERR_INVALID_ARGUMENT;
     dsc_status s = check_data(m->cfg, X, y, n_samples, false, nullptr);
     if (s != DSC_OK) return s;
+    if (data_in_model(m, X, y, n_samples) || in_model(m, loss, sizeof(*loss)))
+        return DSC_ERR_INVALID_ARGUMENT;
     *loss = (float)full_loss(m, X, y, n_samples);
     return DSC_OK;
 }
@@ -169,12 +217,16 @@ size_t dsc_param_count(const dsc_model *m) { return valid(m) ? m->n_params : 0; 
 dsc_status dsc_get_params(const dsc_model *m, float *out, size_t count) {
     if (!valid(m) || !out) return DSC_ERR_INVALID_ARGUMENT;
     if (count < m->n_params) return DSC_ERR_BUFFER_TOO_SMALL;
+    if (in_model(m, out, m->n_params * sizeof(float))) return DSC_ERR_INVALID_ARGUMENT;
     memcpy(out, params(m), m->n_params * sizeof(float));
     return DSC_OK;
 }
 
 dsc_status dsc_set_params(dsc_model *m, const float *in, size_t count) {
-    if (!valid(m) || !in || count != m->n_params) return DSC_ERR_INVALID_ARGUMENT;
+    if (!valid(m)) return DSC_ERR_INVALID_ARGUMENT;
+    if (in_fit(m)) return DSC_ERR_BUSY;
+    if (!in || count != m->n_params || in_model(m, in, count * sizeof(float)))
+        return DSC_ERR_INVALID_ARGUMENT;
     if (!all_finite(in, count)) return DSC_ERR_NONFINITE_INPUT;
     memcpy(params(m), in, count * sizeof(float));
     reset_train_state(m);
@@ -183,19 +235,21 @@ dsc_status dsc_set_params(dsc_model *m, const float *in, size_t count) {
 
 dsc_status dsc_reset(dsc_model *m) {
     if (!valid(m)) return DSC_ERR_INVALID_ARGUMENT;
+    if (in_fit(m)) return DSC_ERR_BUSY;
     memset(params(m), 0, m->n_params * sizeof(float));
     reset_train_state(m);
     return DSC_OK;
 }
 
 dsc_status dsc_get_config(const dsc_model *m, dsc_config *out) {
-    if (!valid(m) || !out) return DSC_ERR_INVALID_ARGUMENT;
+    if (!valid(m) || !out || in_model(m, out, sizeof(*out))) return DSC_ERR_INVALID_ARGUMENT;
     *out = m->cfg;
     return DSC_OK;
 }
 
 dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *user) {
     if (!valid(m)) return DSC_ERR_INVALID_ARGUMENT;
+    if (in_fit(m)) return DSC_ERR_BUSY;
     m->cfg.on_epoch = on_epoch;
     m->cfg.user = user;
     return DSC_OK;
@@ -207,7 +261,7 @@ const char *dsc_backend_name(const dsc_model *m) {
 }
 
 const char *dsc_status_string(dsc_status s) {
-    switch (s) {
+    switch (enum_value(s)) {
         case DSC_OK: return "ok";
         case DSC_ERR_INVALID_ARGUMENT: return "invalid argument (null pointer, zero size or bad config value)";
         case DSC_ERR_ARENA_TOO_SMALL: return "arena too small: pass at least dsc_arena_size() bytes, 8-byte aligned";
@@ -219,12 +273,15 @@ const char *dsc_status_string(dsc_status s) {
         case DSC_ERR_BUFFER_TOO_SMALL: return "output buffer too small";
         case DSC_ERR_SIZE_OVERFLOW: return "n_samples * n_features overflows size_t";
         case DSC_ERR_DEVICE: return "a CUDA runtime call failed";
+        case DSC_ERR_BUSY: return kBusy;
+        case DSC_ERR_LIMIT: return "model blob asks for more arena than max_arena_bytes allows";
+        default: break;
     }
     return "unknown status";
 }
 
 const char *dsc_stop_reason_string(dsc_stop_reason r) {
-    switch (r) {
+    switch (enum_value(r)) {
         case DSC_STOP_NONE: return "did not run";
         case DSC_STOP_MAX_EPOCHS: return "reached max_epochs";
         case DSC_STOP_TOLERANCE: return "loss stopped improving by tol";
@@ -234,6 +291,7 @@ const char *dsc_stop_reason_string(dsc_stop_reason r) {
         case DSC_STOP_CONVERGED: return "converged";
         case DSC_STOP_SEPARABLE: return "classes separable: no finite optimum";
         case DSC_STOP_STALLED: return "stalled before converging";
+        default: break;
     }
     return "unknown stop reason";
 }

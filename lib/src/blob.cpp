@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "model.hpp"
+#include "overlap.hpp"
 
 namespace dsc {
 namespace {
@@ -125,6 +126,14 @@ size_t blob_size(const dsc_model *m, bool full_form) {
         if (saves_stats(m)) n += (size_t)m->cfg.n_features * 16 + (size_t)m->n_params * 4;
     }
     return n;
+}
+
+// The bytes write_blob would touch, and the written count, must not be the model's own.
+bool save_overlaps(const dsc_model *m, bool full_form, const void *buf, size_t cap,
+                   const size_t *written) {
+    const size_t size = blob_size(m, full_form);
+    return ranges_overlap(m, m->lay.total, buf, cap < size ? cap : size) ||
+           ranges_overlap(m, m->lay.total, written, sizeof(*written));
 }
 
 dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
@@ -365,16 +374,18 @@ size_t dsc_save_predictor_size(const dsc_model *m) {
 
 dsc_status dsc_save(const dsc_model *m, void *buf, size_t cap, size_t *written) {
     if (!m || m->magic != kModelMagic || !buf) return DSC_ERR_INVALID_ARGUMENT;
+    if (save_overlaps(m, full(m), buf, cap, written)) return DSC_ERR_INVALID_ARGUMENT;
     return write_blob(m, full(m), buf, cap, written);
 }
 
 dsc_status dsc_save_predictor(const dsc_model *m, void *buf, size_t cap, size_t *written) {
     if (!m || m->magic != kModelMagic || !buf) return DSC_ERR_INVALID_ARGUMENT;
+    if (save_overlaps(m, false, buf, cap, written)) return DSC_ERR_INVALID_ARGUMENT;
     return write_blob(m, false, buf, cap, written);
 }
 
-dsc_status dsc_load_arena_size_ex(const void *blob, size_t len, uint32_t max_tasks,
-                                  size_t *bytes) {
+dsc_status dsc_load_arena_size_cap(const void *blob, size_t len, uint32_t max_tasks,
+                                   size_t max_arena_bytes, size_t *bytes) {
     if (!bytes) return DSC_ERR_INVALID_ARGUMENT;
     Parsed p;
     dsc_status s = parse(blob, len, &p);
@@ -386,19 +397,28 @@ dsc_status dsc_load_arena_size_ex(const void *blob, size_t len, uint32_t max_tas
     cfg.max_tasks = max_tasks;
     Layout lay;
     if (!compute_layout(cfg, !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (lay.total > max_arena_bytes) return DSC_ERR_LIMIT;
     *bytes = lay.total;
     return DSC_OK;
 }
 
-dsc_status dsc_load_arena_size(const void *blob, size_t len, size_t *bytes) {
-    return dsc_load_arena_size_ex(blob, len, 0, bytes);
+dsc_status dsc_load_arena_size_ex(const void *blob, size_t len, uint32_t max_tasks,
+                                  size_t *bytes) {
+    return dsc_load_arena_size_cap(blob, len, max_tasks, DSC_LOAD_DEFAULT_MAX_ARENA, bytes);
 }
 
-dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_bytes,
-                       dsc_parallel_for_fn parallel_for, void *pool, uint32_t max_tasks,
-                       dsc_model **out) {
+dsc_status dsc_load_arena_size(const void *blob, size_t len, size_t *bytes) {
+    return dsc_load_arena_size_cap(blob, len, 0, DSC_LOAD_DEFAULT_MAX_ARENA, bytes);
+}
+
+dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_bytes,
+                        dsc_parallel_for_fn parallel_for, void *pool, uint32_t max_tasks,
+                        size_t max_arena_bytes, dsc_model **out) {
     if (!out || !arena) return DSC_ERR_INVALID_ARGUMENT;
     if (parallel_for && (max_tasks == 0 || max_tasks > kMaxTasks)) return DSC_ERR_INVALID_ARGUMENT;
+    // Placing the model zeroes the arena before the parameters are copied out of the blob: a
+    // blob inside the arena would be read after it was overwritten.
+    if (ranges_overlap(blob, len, arena, arena_bytes)) return DSC_ERR_INVALID_ARGUMENT;
     Parsed p;
     dsc_status s = parse(blob, len, &p);
     if (s != DSC_OK) return s;
@@ -410,6 +430,10 @@ dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_b
     cfg.parallel_for = parallel_for;
     cfg.pool = parallel_for ? pool : nullptr;
     cfg.max_tasks = parallel_for ? max_tasks : cfg.max_tasks;
+    // The cap is on what the blob asks for, whatever arena the caller happens to pass.
+    Layout lay;
+    if (!compute_layout(cfg, !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (lay.total > max_arena_bytes) return DSC_ERR_LIMIT;
     dsc_model *m;
     s = place_model(cfg, !p.full, arena, arena_bytes, &m);
     if (s != DSC_OK) return s;
@@ -433,9 +457,17 @@ dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_b
     return DSC_OK;
 }
 
+dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_bytes,
+                       dsc_parallel_for_fn parallel_for, void *pool, uint32_t max_tasks,
+                       dsc_model **out) {
+    return dsc_load_cap(blob, len, arena, arena_bytes, parallel_for, pool, max_tasks,
+                        DSC_LOAD_DEFAULT_MAX_ARENA, out);
+}
+
 dsc_status dsc_load(const void *blob, size_t len, void *arena, size_t arena_bytes,
                     dsc_model **out) {
-    return dsc_load_ex(blob, len, arena, arena_bytes, nullptr, nullptr, 0, out);
+    return dsc_load_cap(blob, len, arena, arena_bytes, nullptr, nullptr, 0,
+                        DSC_LOAD_DEFAULT_MAX_ARENA, out);
 }
 
 }  // extern "C"

@@ -12,6 +12,9 @@ namespace dsc {
 
 constexpr uint32_t kModelMagic = 0x4D435344u;  // "DSCM"
 constexpr uint32_t kFlagPredictOnly = 1u;
+// Set by dsc_fit for the duration of the fit (the on_epoch callback sees it). Runtime only:
+// the blob writes its own flags, so this bit is never saved or loaded.
+constexpr uint32_t kFlagInFit = 2u;
 constexpr uint32_t kMaxFeatures = 1u << 24;
 constexpr uint32_t kMaxTasks = 4096;
 // Full-batch passes fold float block sums into one double per chunk of this many rows, then

@@ -166,6 +166,13 @@ const char *stop_message(uint32_t why) {
     }
 }
 
+// A loss that is already non-finite before this fit took a single step was computed at the
+// starting parameters with finite data: the float32 loss overflows for this data's magnitude
+// (|y| ~ 1e19 squared), which no learning rate can fix.
+const char kLossOverflow[] =
+    "loss overflows float32 for these targets: scale them (the loss at the starting parameters "
+    "is already non-finite; no learning rate can fix this)";
+
 }  // namespace
 
 // The report's closing fields; the final full-data loss costs a pass, so only with a report.
@@ -176,6 +183,9 @@ DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const 
     rep->converged = why == DSC_STOP_CONVERGED;
     rep->message = stop_message(why);
     if (why == DSC_STOP_MAX_EPOCHS && m->conv_tol < 0.0f) rep->message = "reached max_epochs";
+    // No finite epoch loss and no step in this fit: the loss overflowed at the start.
+    if (why == DSC_STOP_DIVERGED && !isfinite(m->fit_best) && rep->steps == 0)
+        rep->message = kLossOverflow;
     rep->final_loss = (float)full_loss(m, all.X, all.y, all.count);
 }
 

@@ -115,7 +115,10 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
         return bad(msg, "the arena for this config would exceed 4 GiB (batch_size or n_features too large)");
     if (cfg->backend == DSC_BACKEND_CUDA) return cuda_check_config(*cfg, msg);
     if (!kernels_for(cfg->backend)) {
-        if (msg) *msg = "config.backend is not compiled into this build or not supported by this CPU";
+        // Only an explicit request gets here: AUTO always finds a path, and ignores an unusable
+        // DESCENT_BACKEND.
+        if (msg) *msg = "config.backend asks for a kernel path that is not compiled into this "
+                        "build or not supported by this CPU (dsc_backend_available)";
         return DSC_ERR_UNSUPPORTED;
     }
     return DSC_OK;

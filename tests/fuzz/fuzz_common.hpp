@@ -338,6 +338,9 @@ inline std::vector<uint8_t> save_of(const dsc_model *m, bool predictor) {
 }
 
 inline bool valid_status(dsc_status s) { return (unsigned)s <= (unsigned)DSC_ERR_SIZE_OVERFLOW; }
+// Loading may also hit the arena cap (DSC_ERR_LIMIT); nothing here runs inside a callback, so
+// DSC_ERR_BUSY is never valid.
+inline bool valid_load_status(dsc_status s) { return valid_status(s) || s == DSC_ERR_LIMIT; }
 
 inline bool known_backend_name(const char *name) {
     static const char *const kNames[] = {"scalar", "sse2", "avx2", "avx512", "neon"};
@@ -420,7 +423,13 @@ constexpr size_t kMaxArenaBytes = (size_t)16 << 20;
 inline void load_blob(const uint8_t *blob, size_t len, size_t misalign, Loaded *out) {
     size_t need = 77;
     const dsc_status sz = dsc_load_arena_size(blob, len, &need);
-    FUZZ_CHECK(valid_status(sz));
+    FUZZ_CHECK(valid_load_status(sz));
+    if (sz == DSC_ERR_LIMIT) {
+        // Refused for the default cap only: without a cap the blob is valid and asks for more.
+        size_t uncapped = 0;
+        FUZZ_CHECK(dsc_load_arena_size_cap(blob, len, 0, SIZE_MAX, &uncapped) == DSC_OK);
+        FUZZ_CHECK(uncapped > DSC_LOAD_DEFAULT_MAX_ARENA);
+    }
     if (sz != DSC_OK) {
         FUZZ_CHECK(need == 77);  // failed: untouched
         // dsc_load agrees, whatever the arena.
@@ -433,6 +442,14 @@ inline void load_blob(const uint8_t *blob, size_t len, size_t misalign, Loaded *
         return;
     }
     FUZZ_CHECK(need >= 64 && need % 8 == 0);
+    // A tiny file cannot demand a huge arena: never more than the default cap, and the cap
+    // the caller passes is honoured to the byte.
+    FUZZ_CHECK(need <= DSC_LOAD_DEFAULT_MAX_ARENA);
+    {
+        size_t capped = 0;
+        FUZZ_CHECK(dsc_load_arena_size_cap(blob, len, 0, need, &capped) == DSC_OK && capped == need);
+        FUZZ_CHECK(dsc_load_arena_size_cap(blob, len, 0, need - 1, &capped) == DSC_ERR_LIMIT);
+    }
     size_t need_ex = 0;
     FUZZ_CHECK(dsc_load_arena_size_ex(blob, len, 3, &need_ex) == DSC_OK);
     FUZZ_CHECK(need_ex >= need);
@@ -450,9 +467,29 @@ inline void load_blob(const uint8_t *blob, size_t len, size_t misalign, Loaded *
     FUZZ_CHECK(dsc_load(blob, len, a.data, a.bytes - 1, &m) == DSC_ERR_ARENA_TOO_SMALL);
     FUZZ_CHECK(m == nullptr);
     for (size_t i = 0; i < a.bytes; ++i) FUZZ_CHECK(a.data[i] == 0xA5);  // nothing written
+    // The blob inside the arena it is loaded into: refused, never a model with garbage in it.
+    {
+        Arena inside(need + len, 0);
+        memcpy(inside.data + len % (need + 1), blob, len);
+        dsc_model *mi = nullptr;
+        FUZZ_CHECK(dsc_load(inside.data + len % (need + 1), len, inside.data, inside.bytes, &mi) ==
+                   DSC_ERR_INVALID_ARGUMENT);
+        FUZZ_CHECK(mi == nullptr);
+    }
     out->status = dsc_load(blob, len, a.data, a.bytes, &m);
     FUZZ_CHECK(out->status == DSC_OK);
     FUZZ_CHECK(m != nullptr);
+    // Arena to blob length: every array but the shuffled batch index is proportional to the
+    // parameters the blob carries (<= 32 bytes of arena per 4 bytes of blob), the index is 4
+    // bytes per batch row, and the default cap bounds the whole.
+    {
+        dsc_config c;
+        FUZZ_CHECK(dsc_get_config(m, &c) == DSC_OK);
+        const uint64_t idx = dsc_save_size(m) != dsc_save_predictor_size(m) && c.batch_size && c.shuffle
+                                 ? 4ull * c.batch_size
+                                 : 0;
+        FUZZ_CHECK((uint64_t)need <= 8ull * len + 1024 + idx);
+    }
     FUZZ_CHECK(reinterpret_cast<uintptr_t>(m) % DSC_ARENA_ALIGN == 0);
     FUZZ_CHECK(reinterpret_cast<unsigned char *>(m) >= a.data &&
                reinterpret_cast<unsigned char *>(m) + need <= a.data + a.bytes);
