@@ -72,7 +72,7 @@ dsc_status place_model(const dsc_config &cfg, bool predict_only, void *arena, si
     if (bytes < pad || bytes - pad < lay.total) return DSC_ERR_ARENA_TOO_SMALL;
     unsigned char *base = static_cast<unsigned char *>(arena) + pad;
     // *out is written last: inside the model it would overwrite what was just placed.
-    if (ranges_overlap(base, lay.total, out, sizeof(*out))) return DSC_ERR_INVALID_ARGUMENT;
+    if (ranges_overlap(base, lay.total, out, sizeof(dsc_model *))) return DSC_ERR_INVALID_ARGUMENT;
     memset(base, 0, lay.total);
     dsc_model *m = reinterpret_cast<dsc_model *>(base);
     m->magic = kModelMagic;

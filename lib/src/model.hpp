@@ -132,8 +132,8 @@ double full_loss(const dsc_model *m, const float *X, const float *y, size_t n);
 // standardized parameters (theta_raw = M theta_std).
 void measure_stats(dsc_model *m, const float *X, size_t n);
 ColumnMap column_map(const dsc_model *m);
-void raw_from_std(const dsc_model *m, const float *std_params, float *raw);
-void std_from_raw(const dsc_model *m, const float *raw, float *std_params);
+void raw_from_std(const dsc_model *m, const float *sp, float *raw);
+void std_from_raw(const dsc_model *m, const float *raw, float *sp);
 // Gradient with respect to raw parameters -> gradient with respect to standardized ones (M^T g).
 void grad_to_std(const dsc_model *m, double *g);
 // Update the raw parameters from the training parameters.

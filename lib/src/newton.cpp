@@ -180,7 +180,7 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
             finite = finite && isfinite(cand[j]);
         }
         if (finite) {
-            double lc;
+            double lc = 0.0;
             curvature_pass(m, all, cand, false, &lc);
             const double fc = objective(m, lc, all.count, cand);
             if (isfinite(fc) && fc < f) {
@@ -216,7 +216,7 @@ dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
     leave_saddle(m);
     if (rep) rep->lr_initial = rep->lr = 1.0f;  // Newton steps have no learning rate
     for (uint32_t e = 0; e < m->cfg.max_epochs; ++e) {
-        double lsum;
+        double lsum = 0.0;
         curvature_pass(m, all, train_params(m), true, &lsum);
         const double f = objective(m, lsum, all.count, train_params(m));
         scale_and_regularize(m, all.count);

@@ -7,12 +7,12 @@
 
 namespace dsc {
 
-// True if [a, a + a_bytes) and [b, b + b_bytes) share a byte. Empty ranges overlap nothing.
-inline bool ranges_overlap(const void *a, size_t a_bytes, const void *b, size_t b_bytes) {
-    if (!a || !b || a_bytes == 0 || b_bytes == 0) return false;
+// True if [a, a + a_size) and [b, b + b_size) share a byte. Empty ranges overlap nothing.
+inline bool ranges_overlap(const void *a, size_t a_size, const void *b, size_t b_size) {
+    if (!a || !b || a_size == 0 || b_size == 0) return false;
     const uintptr_t x = reinterpret_cast<uintptr_t>(a);
     const uintptr_t y = reinterpret_cast<uintptr_t>(b);
-    return x <= y ? y - x < a_bytes : x - y < b_bytes;
+    return x <= y ? y - x < a_size : x - y < b_size;
 }
 
 }  // namespace dsc
