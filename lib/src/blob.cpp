@@ -448,9 +448,15 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
             double *mu = at<double>(m, m->lay.shift), *inv = at<double>(m, m->lay.inv_scale);
             for (uint32_t j = 0; j < p.cfg.n_features; ++j) mu[j] = sr.f64();
             for (uint32_t j = 0; j < p.cfg.n_features; ++j) inv[j] = sr.f64();
-            load_f32s(sr.p, p.n_params, train_params(m));
+            float *cand = at<float>(m, m->lay.work);
+            load_f32s(sr.p, p.n_params, cand);
             m->has_stats = 1;
-            sync_raw(m);  // the raw parameters follow from the training ones, exactly as saved
+            // The raw parameters follow from the training ones, exactly as saved; a blob whose
+            // training parameters map to non-finite raw ones is hostile.
+            if (!adopt_train_params(m, cand)) {
+                memset(m, 0, m->lay.total);
+                return DSC_ERR_BAD_MODEL_BLOB;
+            }
         }
     }
     *out = m;

@@ -138,6 +138,10 @@ void std_from_raw(const dsc_model *m, const float *raw, float *sp);
 void grad_to_std(const dsc_model *m, double *g);
 // Update the raw parameters from the training parameters.
 void sync_raw(dsc_model *m);
+// Makes `cand` the training parameters and its map the raw ones, unless a raw parameter would
+// not be finite in float32 (a huge weight on a column with a large mean): then false, and
+// nothing changes. cand may not alias the kernel scratch `acc`.
+bool adopt_train_params(dsc_model *m, const float *cand);
 
 // newton.cpp
 dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep);

@@ -183,9 +183,7 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
             double lc = 0.0;
             curvature_pass(m, all, cand, false, &lc);
             const double fc = objective(m, lc, all.count, cand);
-            if (isfinite(fc) && fc < f) {
-                memcpy(theta, cand, p * sizeof(float));
-                sync_raw(m);
+            if (isfinite(fc) && fc < f && adopt_train_params(m, cand)) {
                 m->st.step += 1;
                 m->damping = lambda < 1e-9 ? 0.0f : (float)(lambda * 0.1);
                 return kStepTaken;

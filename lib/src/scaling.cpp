@@ -205,6 +205,21 @@ void sync_raw(dsc_model *m) {
     if (standardized(m) && m->has_stats) raw_from_std(m, train_params(m), params(m));
 }
 
+bool adopt_train_params(dsc_model *m, const float *cand) {
+    const uint32_t p = m->n_params;
+    if (!(standardized(m) && m->has_stats)) {
+        memcpy(train_params(m), cand, p * sizeof(float));
+        return true;
+    }
+    float *raw = at<float>(m, m->lay.acc);
+    raw_from_std(m, cand, raw);
+    for (uint32_t j = 0; j < p; ++j)
+        if (!isfinite(raw[j])) return false;
+    memcpy(train_params(m), cand, p * sizeof(float));
+    memcpy(params(m), raw, p * sizeof(float));
+    return true;
+}
+
 #else  // GD-only build: nothing is ever standardized
 void measure_stats(dsc_model *, const float *, size_t) {}
 ColumnMap column_map(const dsc_model *) { return ColumnMap{nullptr, nullptr}; }
@@ -212,6 +227,10 @@ void raw_from_std(const dsc_model *, const float *, float *) {}
 void std_from_raw(const dsc_model *, const float *, float *) {}
 void grad_to_std(const dsc_model *, double *) {}
 void sync_raw(dsc_model *) {}
+bool adopt_train_params(dsc_model *m, const float *cand) {
+    memcpy(train_params(m), cand, m->n_params * sizeof(float));
+    return true;
+}
 #endif
 
 }  // namespace dsc

@@ -139,9 +139,7 @@ DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used) {
     in.lr = scheduled_lr(m->cfg.schedule == DSC_LR_INVSCALING, m->cfg.power_t, m->st.lr, m->st.step + 1);
     *lr_used = in.lr;
     float *cand = at<float>(m, m->lay.work);
-    if (!sgd_step(m, in, cand)) return false;
-    memcpy(train_params(m), cand, m->n_params * sizeof(float));
-    sync_raw(m);
+    if (!sgd_step(m, in, cand) || !adopt_train_params(m, cand)) return false;
     m->st.step += 1;
     return true;
 }
@@ -362,8 +360,19 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
     }
     if (standardized(m) && !m->has_stats) {
         measure_stats(m, X, n);
-        std_from_raw(m, params(m), train_params(m));
-        sync_raw(m);  // from here on the raw parameters are always the map of the training ones
+        // From here on the raw parameters are always the map of the training ones. Raw
+        // parameters whose standardized form (or its map back) overflows float32 cannot be
+        // trained in these coordinates: say so and keep the model as it was.
+        float *cand = at<float>(m, m->lay.work);
+        std_from_raw(m, params(m), cand);
+        bool finite = true;
+        for (uint32_t j = 0; j < m->n_params; ++j) finite = finite && isfinite(cand[j]);
+        if (!finite || !adopt_train_params(m, cand)) {
+            m->has_stats = 0;
+            if (rep) rep->message = "the parameters overflow float32 in standardized coordinates: "
+                                    "set config.standardize = OFF, or start from smaller ones";
+            return DSC_ERR_UNSUPPORTED;
+        }
     }
     m->fit_best = __builtin_inf();
     memcpy(at<float>(m, m->lay.best), train_params(m), m->n_params * sizeof(float));

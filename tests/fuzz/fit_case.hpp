@@ -30,8 +30,17 @@ inline void check_report(const dsc_fit_report &r, dsc_status s, const dsc_config
     if (s == DSC_ERR_DIVERGED) {
         FUZZ_CHECK(r.stop_reason == DSC_STOP_DIVERGED);
     } else {
-        FUZZ_CHECK(r.stop_reason >= DSC_STOP_MAX_EPOCHS && r.stop_reason <= DSC_STOP_LR_MIN);
-        FUZZ_CHECK(r.steps == (uint64_t)r.epochs_run * per_epoch);  // no step was refused
+        FUZZ_CHECK(r.stop_reason >= DSC_STOP_MAX_EPOCHS && r.stop_reason <= DSC_STOP_STALLED &&
+                   r.stop_reason != DSC_STOP_DIVERGED);
+        FUZZ_CHECK(r.converged == (r.stop_reason == DSC_STOP_CONVERGED));
+        FUZZ_CHECK(r.solver == DSC_SOLVER_GD || r.solver == DSC_SOLVER_NEWTON);
+        FUZZ_CHECK(r.standardized <= 1);
+        if (r.solver == DSC_SOLVER_GD) {
+            FUZZ_CHECK(r.stop_reason != DSC_STOP_SEPARABLE && r.stop_reason != DSC_STOP_STALLED);
+            FUZZ_CHECK(r.steps == (uint64_t)r.epochs_run * per_epoch);  // no step was refused
+        } else {
+            FUZZ_CHECK(r.steps <= r.epochs_run);  // NEWTON: at most one accepted step a pass
+        }
         if (r.stop_reason == DSC_STOP_MAX_EPOCHS) FUZZ_CHECK(r.epochs_run == c.max_epochs);
     }
 }
@@ -55,7 +64,7 @@ inline dsc_status checked_fit(dsc_model *m, const dsc_config &c, const float *X,
         FUZZ_CHECK(save_of(m, false) == b0);
     } else {
         FUZZ_CHECK(s == DSC_OK || s == DSC_ERR_DIVERGED);
-        // OK or DIVERGED, the model holds finite parameters (the last finite ones if diverged).
+        // OK or DIVERGED, the model holds finite parameters (the lowest-loss ones if diverged).
         FUZZ_CHECK(all_finite(p1.data(), p1.size()));
     }
     return s;

@@ -488,7 +488,15 @@ inline void load_blob(const uint8_t *blob, size_t len, size_t misalign, Loaded *
         const uint64_t idx = dsc_save_size(m) != dsc_save_predictor_size(m) && c.batch_size && c.shuffle
                                  ? 4ull * c.batch_size
                                  : 0;
-        FUZZ_CHECK((uint64_t)need <= 8ull * len + 1024 + idx);
+        // The NEWTON solver adds two packed p x p matrices and a row: p (p + 2) doubles,
+        // quadratic in the parameter count (p <= DSC_NEWTON_MAX_PARAMS keeps it under 8.4 MB).
+        const uint64_t p = dsc_param_count(m);
+        const bool full_blob = dsc_save_size(m) != dsc_save_predictor_size(m);
+        const bool newton = full_blob && (c.solver == DSC_SOLVER_NEWTON ||
+                                          (c.solver == DSC_SOLVER_AUTO && c.lr == 0.0f &&
+                                           c.batch_size == 0 && p <= DSC_NEWTON_AUTO_MAX_PARAMS));
+        FUZZ_CHECK(p <= DSC_NEWTON_MAX_PARAMS || !newton);
+        FUZZ_CHECK((uint64_t)need <= 8ull * len + 1024 + idx + (newton ? 8ull * p * (p + 2) : 0));
     }
     FUZZ_CHECK(reinterpret_cast<uintptr_t>(m) % DSC_ARENA_ALIGN == 0);
     FUZZ_CHECK(reinterpret_cast<unsigned char *>(m) >= a.data &&
