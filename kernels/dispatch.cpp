@@ -104,8 +104,11 @@ const KernelTable *kernels_for(uint32_t backend) {
 extern "C" int dsc_backend_available(dsc_backend backend) {
     // Read as the integer a C caller may pass: loading an out-of-range value as the C++ enum
     // type would be undefined behaviour.
-    static_assert(sizeof(backend) == sizeof(uint32_t), "C enums are int-sized");
-    uint32_t b;
-    memcpy(&b, &backend, sizeof b);
+    // Through the underlying type: int-sized on hosted ABIs, one byte with arm-none-eabi's
+    // short enums (__underlying_type: GCC and clang builtin, no <type_traits> on bare metal).
+    __underlying_type(dsc_backend) raw;
+    static_assert(sizeof raw <= sizeof(uint32_t), "an enum wider than 32 bits");
+    memcpy(&raw, &backend, sizeof raw);
+    const uint32_t b = (uint32_t)raw;
     return dsc::table_if_available(b == DSC_BACKEND_AUTO ? dsc::best_backend() : b) != nullptr;
 }

@@ -40,12 +40,15 @@ dsc_status check_rows(const dsc_model *m, const float *X, size_t n, const void *
 
 // The enum a C caller passed, as the integer it is: C allows any int in an enum parameter, and
 // reading it as the C++ enum type would be undefined for values outside the enumerators.
+// Read through the underlying integer type: enums are int-sized on hosted ABIs and as small
+// as one byte where the ABI packs them (arm-none-eabi's short enums).
 template <typename E>
 int32_t enum_value(const E &e) {
-    static_assert(sizeof(E) == sizeof(int32_t), "C enums are int-sized on every supported ABI");
-    int32_t v;
+    using U = __underlying_type(E);  // GCC and clang builtin: no <type_traits> on bare metal
+    static_assert(sizeof(U) <= sizeof(int32_t), "an enum wider than int32_t");
+    U v;
     memcpy(&v, &e, sizeof v);
-    return v;
+    return (int32_t)v;
 }
 
 void predict_raw(const dsc_model *m, const float *X, size_t n, float *out) {

@@ -428,6 +428,67 @@ static void test_legendre3(void) {
     check_range("d", (double)p[3], 0.2, 0.3);
 }
 
+/* ---- 7. NEWTON on raw physical units (builds with DESCENT_NEWTON=ON) ------------------- */
+
+static void test_newton(void) {
+    static const float truth[4] = {-345.0f, 2e-3f, 5e3f, 0.5f};
+    dsc_config cfg;
+    dsc_fit_report rep;
+    dsc_model *m;
+    float p[F_LOG + 1];
+    int i, j;
+    say("\n[7] NEWTON solver, standardized in the model: 512 rows of pressure ~1e5 Pa, strain "
+        "~1e-3, temperature ~300 K, then logistic regression on [3]'s data\n");
+    dsc_config_init(&cfg, DSC_LINEAR, 3);
+    cfg.solver = DSC_SOLVER_NEWTON;
+    if (dsc_check_config(&cfg) != 0) {
+        /* A GD-only build (DESCENT_NEWTON=OFF) must refuse it, not train something else. */
+        check(dsc_create(&cfg, g_arena, sizeof g_arena, &m) == DSC_ERR_UNSUPPORTED,
+              "GD-only build: solver NEWTON is DSC_ERR_UNSUPPORTED");
+        dsc_config_init(&cfg, DSC_LINEAR, 3);
+        m = create(&cfg, g_arena, sizeof g_arena);
+        if (m) {
+            rep.solver = 0;
+            status_ok("dsc_fit", fit_measured(m, g_X, g_y, 8, &rep));
+            check(rep.solver == DSC_SOLVER_GD && rep.standardized == 0,
+                  "GD-only build: AUTO trains raw GD");
+        }
+        return;
+    }
+    for (i = 0; i < N_LIN; ++i) {
+        const float x[3] = {1e5f + 500.0f * normal(), 1e-3f + 1e-4f * normal(), 300.0f + 5.0f * normal()};
+        double t = truth[0];
+        for (j = 0; j < 3; ++j) {
+            g_X[i * 3 + j] = x[j];
+            t += (double)truth[j + 1] * x[j];
+        }
+        g_y[i] = (float)t;
+    }
+    dsc_config_init(&cfg, DSC_LINEAR, 3); /* defaults: AUTO picks NEWTON + standardization */
+    m = create(&cfg, g_arena, sizeof g_arena);
+    if (!m) return;
+    if (!status_ok("dsc_fit", fit_measured(m, g_X, g_y, N_LIN, &rep))) return;
+    print_report(&rep);
+    dsc_get_params(m, p, 4);
+    print_params("bias, w", p, 4);
+    check(rep.solver == DSC_SOLVER_NEWTON && rep.standardized == 1, "AUTO picked NEWTON, standardized");
+    check(rep.converged == 1, "converged");
+    check_range("passes", (double)rep.epochs_run, 1.0, 5.0);
+    for (j = 0; j < 4; ++j)
+        check_range("|param / truth - 1|", fabs((double)(p[j] / truth[j]) - 1.0), 0.0, 1e-3);
+
+    make_logistic();
+    dsc_config_init(&cfg, DSC_LOGISTIC, F_LOG);
+    m = create(&cfg, g_arena, sizeof g_arena);
+    if (!m) return;
+    if (!status_ok("dsc_fit", fit_measured(m, g_X, g_y, N_LOG, &rep))) return;
+    print_report(&rep);
+    dsc_get_params(m, p, F_LOG + 1);
+    print_params("bias, w", p, F_LOG + 1);
+    check(rep.converged == 1, "logistic converged");
+    check_range("passes", (double)rep.epochs_run, 1.0, 20.0);
+}
+
 int main(void) {
     say("descent ");
     sh_put_u32(DSC_VERSION_MAJOR);
@@ -450,6 +511,7 @@ int main(void) {
     test_save_load();
     test_cubic_sine();
     test_legendre3();
+    test_newton();
     say("\nmax measured dsc_fit stack: ");
     sh_put_u32(g_max_stack);
     say(" bytes\n");

@@ -62,6 +62,13 @@ inline dsc_status checked_fit(dsc_model *m, const dsc_config &c, const float *X,
         FUZZ_CHECK(s == want);
         FUZZ_CHECK(same_bits(p0.data(), p1.data(), p0.size() * sizeof(float)));
         FUZZ_CHECK(save_of(m, false) == b0);
+    } else if (s == DSC_ERR_UNSUPPORTED) {
+        // The only data-dependent refusal: starting parameters that overflow float32 once
+        // mapped to standardized coordinates (or back). Nothing may have changed.
+        FUZZ_CHECK(rep.standardized == 1);
+        FUZZ_CHECK(rep.message != nullptr && strstr(rep.message, "standardized coordinates"));
+        FUZZ_CHECK(same_bits(p0.data(), p1.data(), p0.size() * sizeof(float)));
+        FUZZ_CHECK(save_of(m, false) == b0);
     } else {
         FUZZ_CHECK(s == DSC_OK || s == DSC_ERR_DIVERGED);
         // OK or DIVERGED, the model holds finite parameters (the lowest-loss ones if diverged).
