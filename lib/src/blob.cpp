@@ -454,7 +454,7 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
             // The raw parameters follow from the training ones, exactly as saved; a blob whose
             // training parameters map to non-finite raw ones is hostile.
             if (!adopt_train_params(m, cand)) {
-                memset(m, 0, m->lay.total);
+                m->magic = 0;  // not a model: nothing half-loaded can be used
                 return DSC_ERR_BAD_MODEL_BLOB;
             }
         }
