@@ -374,10 +374,12 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
             return DSC_ERR_UNSUPPORTED;
         }
     }
+    // The automatic rate's power iteration uses the best-parameters buffer as scratch: the
+    // snapshot of the starting parameters is taken after it.
+    if (!newton(m) && m->st.lr == 0.0f) m->st.lr = auto_lr(m, all);
     m->fit_best = __builtin_inf();
     memcpy(at<float>(m, m->lay.best), train_params(m), m->n_params * sizeof(float));
     if (newton(m)) return newton_fit(m, all, rep);
-    if (m->st.lr == 0.0f) m->st.lr = auto_lr(m, all);
     return train_loop(m, all, rep);
 }
 
