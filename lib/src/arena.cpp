@@ -28,15 +28,15 @@ bool compute_layout(const dsc_config &cfg, bool predict_only, Layout *lay) {
     if (!predict_only) {
         if (cfg.momentum != 0.0f) ok = ok && take(&cur, p, sizeof(float), 4, &lay->velocity);
         ok = ok && take(&cur, p, sizeof(double), 8, &lay->grad);
-        // Multi-chunk passes: full batch (any n), and batches longer than one chunk.
-        // ... and the automatic rate's Gram products over all rows.
-        if (cfg.batch_size == 0 || cfg.batch_size > kChunkRows || cfg.lr == 0.0f)
+        const Resolved r = resolve(cfg);
+        // Multi-chunk passes: full batch (any n), batches longer than one chunk, the automatic
+        // rate's Gram products over all rows, and the statistics pass's per-chunk sums.
+        if (cfg.batch_size == 0 || cfg.batch_size > kChunkRows || cfg.lr == 0.0f || r.standardize)
             ok = ok && take(&cur, p, sizeof(double), 8, &lay->chunk);
         ok = ok && take(&cur, p, sizeof(float), 4, &lay->acc);
         ok = ok && take(&cur, p, sizeof(float), 4, &lay->work);
         if (cfg.batch_size > 0 && cfg.shuffle)
             ok = ok && take(&cur, cfg.batch_size, sizeof(uint32_t), 4, &lay->idx);
-        const Resolved r = resolve(cfg);
         if (r.standardize) {
             ok = ok && take(&cur, p, sizeof(float), 4, &lay->tparams);
             ok = ok && take(&cur, cfg.n_features, sizeof(double), 8, &lay->shift);

@@ -163,14 +163,17 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
     // (closer than float parameters can represent: the gap left is rounding). A damped
     // decrement only bounds the undamped one from below, so the test always solves undamped.
     double dec;
-    if (m->conv_tol >= 0.0f && damped_step(m, 0.0, &dec)) {
+    const bool undamped = m->conv_tol >= 0.0f && damped_step(m, 0.0, &dec);
+    if (undamped) {
         bool tiny = true;
         for (uint32_t j = 0; j < p; ++j) tiny = tiny && fabs(s[j]) <= 0x1p-20 * fabs((double)theta[j]);
         if (0.5 * dec <= (double)m->conv_tol * fabs(f) || tiny) return kConverged;
     }
     double lambda = m->damping;
     for (int tries = 0; tries < 64 && lambda <= 1e12; ++tries) {
-        if (!damped_step(m, lambda, &dec)) {
+        // The undamped step in the buffer is reused when no damping is carried over.
+        const bool solved = tries == 0 && lambda == 0.0 && undamped;
+        if (!solved && !damped_step(m, lambda, &dec)) {
             lambda = lambda == 0.0 ? 1e-8 : lambda * 10.0;
             continue;
         }

@@ -19,21 +19,24 @@ namespace {
 
 constexpr uint32_t kMaxPowers = kMaxPolyDegree + 1;
 
-// Row k of Pascal's triangle into out[0..k].
-void binomials(uint32_t k, double *out) {
-    out[0] = 1.0;
-    for (uint32_t i = 1; i <= k; ++i) {
-        out[i] = 1.0;
-        for (uint32_t j = i - 1; j > 0; --j) out[j] += out[j - 1];
-    }
+// out *= (a x + b), for a polynomial of degree deg (out has deg + 2 entries afterwards valid).
+void times_linear(double *out, uint32_t deg, double a, double b) {
+    out[deg + 1] = a * out[deg];
+    for (uint32_t i = deg; i > 0; --i) out[i] = a * out[i - 1] + b * out[i];
+    out[0] *= b;
 }
 
-// Polynomial: coefficient matrix entry M[m][k] (raw power m from standardized power k), k >= m:
-// binom(k, m) (-mu)^(k - m) inv^k.
-double poly_m(uint32_t m, uint32_t k, double mu, double inv) {
-    double b[kMaxPowers];
-    binomials(k, b);
-    return b[m] * pow(-mu, (double)(k - m)) * pow(inv, (double)k);
+// Coefficients in x of sum_k c_k (a x + b)^k, by Horner's rule on coefficient vectors: O(deg^2),
+// no powers or binomials. u = (x - mu) / s is a x + b with a = 1/s, b = -mu/s, and x = mu + s u
+// the other way round.
+void compose_linear(const float *c, uint32_t deg, double a, double b, float *out) {
+    double acc[kMaxPowers];
+    acc[0] = c[deg];
+    for (uint32_t k = deg; k-- > 0;) {
+        times_linear(acc, deg - 1 - k, a, b);
+        acc[0] += (double)c[k];
+    }
+    for (uint32_t i = 0; i <= deg; ++i) out[i] = (float)acc[i];
 }
 
 }  // namespace
@@ -45,8 +48,8 @@ void measure_stats(dsc_model *m, const float *X, size_t n) {
     const uint32_t c = m->cfg.n_features;
     double *mean = at<double>(m, m->lay.shift);
     double *m2 = at<double>(m, m->lay.inv_scale);
-    double *cmean = at<double>(m, m->lay.grad);   // p >= c doubles of scratch each
-    double *cm2 = at<double>(m, m->lay.chunk ? m->lay.chunk : m->lay.grad);
+    double *cmean = at<double>(m, m->lay.grad);  // p >= c doubles of scratch each
+    double *cm2 = at<double>(m, m->lay.chunk);
     float *mn = at<float>(m, m->lay.acc);
     float *mx = at<float>(m, m->lay.work);
     for (uint32_t j = 0; j < c; ++j) {
@@ -59,22 +62,12 @@ void measure_stats(dsc_model *m, const float *X, size_t n) {
         if (first == 0) {
             m->k->col_stats(X, first, cnt, c, c, mean, m2, mn, mx);
         } else {
-            if (cm2 == cmean) {  // no second scratch array: fold column by column
-                for (uint32_t j = 0; j < c; ++j) {
-                    double cmj, cm2j;
-                    m->k->col_stats(X + j, first, cnt, c, 1, &cmj, &cm2j, &mn[j], &mx[j]);
-                    const double nb = (double)cnt, tot = seen + nb, dlt = cmj - mean[j];
-                    mean[j] += dlt * nb / tot;
-                    m2[j] += cm2j + dlt * dlt * seen * nb / tot;
-                }
-            } else {
-                m->k->col_stats(X, first, cnt, c, c, cmean, cm2, mn, mx);
-                const double nb = (double)cnt, tot = seen + nb;
-                for (uint32_t j = 0; j < c; ++j) {
-                    const double dlt = cmean[j] - mean[j];
-                    mean[j] += dlt * nb / tot;
-                    m2[j] += cm2[j] + dlt * dlt * seen * nb / tot;
-                }
+            m->k->col_stats(X, first, cnt, c, c, cmean, cm2, mn, mx);
+            const double nb = (double)cnt, tot = seen + nb;
+            for (uint32_t j = 0; j < c; ++j) {
+                const double dlt = cmean[j] - mean[j];
+                mean[j] += dlt * nb / tot;
+                m2[j] += cm2[j] + dlt * dlt * seen * nb / tot;
             }
         }
         seen += (double)cnt;
@@ -114,15 +107,9 @@ void raw_from_std(const dsc_model *m, const float *sp, float *raw) {
     const double *mu = at<double>(m, m->lay.shift);
     const double *inv = at<double>(m, m->lay.inv_scale);
     switch (m->cfg.kind) {
-        case DSC_POLYNOMIAL: {
-            const uint32_t deg = m->cfg.degree;
-            for (uint32_t i = 0; i <= deg; ++i) {
-                double s = 0.0;
-                for (uint32_t k = i; k <= deg; ++k) s += poly_m(i, k, mu[0], inv[0]) * (double)sp[k];
-                raw[i] = (float)s;
-            }
+        case DSC_POLYNOMIAL:
+            compose_linear(sp, m->cfg.degree, inv[0], -mu[0] * inv[0], raw);
             return;
-        }
         case DSC_LEGENDRE3: {
             const double d = (double)sp[3] * inv[0];
             raw[0] = sp[0];
@@ -147,21 +134,9 @@ void std_from_raw(const dsc_model *m, const float *raw, float *sp) {
     const double *mu = at<double>(m, m->lay.shift);
     const double *inv = at<double>(m, m->lay.inv_scale);
     switch (m->cfg.kind) {
-        case DSC_POLYNOMIAL: {
-            // c'_k = sum_{i >= k} c_i binom(i, k) s^k mu^(i - k): powers of x = mu + s u.
-            const uint32_t deg = m->cfg.degree;
-            const double s = 1.0 / inv[0];
-            for (uint32_t k = 0; k <= deg; ++k) {
-                double acc = 0.0;
-                for (uint32_t i = k; i <= deg; ++i) {
-                    double b[kMaxPowers];
-                    binomials(i, b);
-                    acc += (double)raw[i] * b[k] * pow(s, (double)k) * pow(mu[0], (double)(i - k));
-                }
-                sp[k] = (float)acc;
-            }
+        case DSC_POLYNOMIAL:  // powers of x = mu + s u
+            compose_linear(raw, m->cfg.degree, 1.0 / inv[0], mu[0], sp);
             return;
-        }
         case DSC_LEGENDRE3:
             sp[0] = raw[0];
             sp[1] = raw[1];
@@ -184,13 +159,17 @@ void grad_to_std(const dsc_model *m, double *g) {
     const double *inv = at<double>(m, m->lay.inv_scale);
     switch (m->cfg.kind) {
         case DSC_POLYNOMIAL: {
-            // g'_k = sum_{i <= k} M[i][k] g_i; descending k keeps g_i (i < k) unread-over.
+            // g'_k = sum_i M[i][k] g_i, column k of M being the x-coefficients of u^k.
             const uint32_t deg = m->cfg.degree;
-            for (uint32_t k = deg + 1; k-- > 0;) {
+            double pw[kMaxPowers + 1], out[kMaxPowers];
+            pw[0] = 1.0;
+            for (uint32_t k = 0; k <= deg; ++k) {
                 double s = 0.0;
-                for (uint32_t i = 0; i <= k; ++i) s += poly_m(i, k, mu[0], inv[0]) * g[i];
-                g[k] = s;
+                for (uint32_t i = 0; i <= k; ++i) s += pw[i] * g[i];
+                out[k] = s;
+                times_linear(pw, k, inv[0], -mu[0] * inv[0]);
             }
+            memcpy(g, out, (deg + 1) * sizeof(double));
             return;
         }
         case DSC_LEGENDRE3:
