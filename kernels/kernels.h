@@ -69,7 +69,8 @@ typedef void (*CurvFn)(const RowSet &rs, const ColumnMap &map, const float *thet
 typedef void (*StatsFn)(const float *X, size_t begin, size_t count, uint32_t cols, uint32_t use,
                         double *mean, double *m2, float *mn, float *mx);
 
-// The scalar curvature and statistics passes, shared by every table until SIMD versions exist.
+// The scalar curvature and statistics passes. The SIMD tables have their own linear-model
+// curvature passes and share the polynomial ones and the statistics pass.
 void curv_linear_mse_scalar(const RowSet &, const ColumnMap &, const float *, uint32_t,
                             double *, double *, double *, double *);
 void curv_linear_bce_scalar(const RowSet &, const ColumnMap &, const float *, uint32_t,
@@ -80,6 +81,10 @@ void curv_legendre3_mse_scalar(const RowSet &, const ColumnMap &, const float *,
                                double *, double *, double *, double *);
 void col_stats_scalar(const float *, size_t, size_t, uint32_t, uint32_t, double *, double *,
                       float *, float *);
+// One BCE row of a curvature pass, in double: returns log(1 + e^z) - y z, with *g its
+// derivative and *h its second derivative. Out of line in scalar.cpp, so every path's pass
+// uses the same row math.
+double curv_bce_row(double z, double y, double *g, double *h);
 
 // Elementwise math the BCE passes use, exposed so tests can measure its accuracy:
 // e^x for x <= 0, and log(1 + t) for t in [0, 1].

@@ -318,6 +318,8 @@ void curv_linear(const RowSet &rs, const ColumnMap &map, const float *theta, dou
 }  // namespace
 
 #ifndef DESCENT_NO_NEWTON
+double curv_bce_row(double z, double y, double *g, double *h) { return bce64(z, y, g, h); }
+
 void curv_linear_mse_scalar(const RowSet &rs, const ColumnMap &map, const float *theta,
                             uint32_t, double *scratch, double *grad, double *hess,
                             double *loss) {

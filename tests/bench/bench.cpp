@@ -856,6 +856,107 @@ std::string epoch_target(const EpochCase &c, const char *path, double t, double 
     return *verdict + " (" + want + ")";
 }
 
+// ---- section: curvature pass (NEWTON solver) -------------------------------------------------
+// One call of a path's linear-model curvature kernel (loss, gradient and the packed p x p
+// Hessian in double) over the whole row set, with the column map of a standardized model.
+// %peak: multiply-adds (p(p+1)/2 + 2p per row, each 2 flops) against the path's ISA peak for
+// doubles, i.e. half the float peak the limits section measured (half the lanes).
+void run_curv(std::vector<Data> &sets) {
+    const std::vector<Path> paths = available_paths();
+    struct CurvCase {
+        uint32_t kind;
+        size_t n;
+        uint32_t d;
+    };
+    const CurvCase cases[] = {{DSC_LINEAR, 10000, 32},   {DSC_LOGISTIC, 10000, 32},
+                              {DSC_LINEAR, 1000000, 32}, {DSC_LOGISTIC, 1000000, 32},
+                              {DSC_LINEAR, 10000, 8},    {DSC_LINEAR, 2000, 128}};
+    HUMAN("\n== Curvature pass (NEWTON): kernel table curv_linear_*, 1 thread ==\n");
+    HUMAN("%-24s %-5s %-7s %13s %9s %6s %8s\n", "case", "fits", "path", "time/pass", "GFLOP/s",
+          "%peak", "xScalar");
+    for (const auto &c : cases) {
+        const std::string cname = std::string(kind_name(c.kind)) + "/" + shape(c.n, c.d);
+        bool any = false;
+        for (const auto &p : paths) any |= selected("curv/" + cname + "/" + p.name);
+        if (!any) continue;
+        Data *D = nullptr;
+        for (auto &s : sets)
+            if (s.n == c.n && s.d == c.d) D = &s;
+        if (!D) {
+            sets.push_back(make_data(c.n, c.d));
+            D = &sets.back();
+        }
+        const float *y = c.kind == DSC_LOGISTIC ? D->y_log.p : D->y_lin.p;
+        const double bytes = (double)c.n * (c.d + 1) * sizeof(float);
+        const char *where = bytes <= (double)g_lim.caches.l1d  ? "L1"
+                            : bytes <= (double)g_lim.caches.l2 ? "L2"
+                            : bytes <= (double)g_lim.caches.llc ? "LLC"
+                                                                : "DRAM";
+        const uint32_t p = c.d + 1;
+        std::vector<double> shift(c.d, 0.1), inv(c.d, 1.1), sc(p), grad(p), hess((size_t)p * (p + 1) / 2);
+        std::vector<float> theta(p);
+        for (uint32_t j = 0; j < p; ++j) theta[j] = 0.05f * (float)((j * 7) % 5) - 0.1f;
+        const dsc::ColumnMap map = {shift.data(), inv.data()};
+        const dsc::RowSet rs = {D->X.p, y, nullptr, 0, c.n, c.d};
+        std::vector<Path> run;
+        std::vector<std::function<void()>> fns;
+        std::vector<double> min_times;
+        for (const auto &pa : paths) {
+            if (!selected("curv/" + cname + "/" + pa.name)) continue;
+            const dsc::KernelTable *k = dsc::kernels_for(pa.b);
+            if (!k || !k->curv_linear_mse) continue;
+            const dsc::CurvFn fn = c.kind == DSC_LOGISTIC ? k->curv_linear_bce : k->curv_linear_mse;
+            run.push_back(pa);
+            fns.push_back([&, fn] {
+                double loss;
+                fn(rs, map, theta.data(), 0, sc.data(), grad.data(), hess.data(), &loss);
+                g_sink = loss + hess[hess.size() / 2];
+            });
+            min_times.push_back(g_opt.min_time * 0.5);
+        }
+        if (run.empty()) continue;
+        const std::vector<Meas> ms = measure_interleaved(fns, min_times);
+        double t_scalar = NAN;
+        for (size_t i = 0; i < run.size(); ++i)
+            if (run[i].b == DSC_BACKEND_SCALAR) t_scalar = ms[i].best;
+        const double flops = 2.0 * ((double)p * (p + 1) / 2 + 2.0 * p) * (double)c.n;
+        for (size_t i = 0; i < run.size(); ++i) {
+            const Path &pa = run[i];
+            const Meas &m = ms[i];
+            const char *isa = strcmp(pa.name, "avx2") == 0     ? "avx2+fma"
+                              : strcmp(pa.name, "avx512") == 0 ? "avx512f"
+                              : strcmp(pa.name, "scalar") == 0 ? "scalar"
+                                                               : pa.name;
+            double pct_peak = NAN;
+            for (size_t q = 0; q < g_lim.probes.size(); ++q)
+                if (strcmp(g_lim.probes[q].isa, isa) == 0)
+                    pct_peak = flops / m.best / (strcmp(isa, "scalar") == 0 ? g_lim.peak[q] : 0.5 * g_lim.peak[q]);
+            const double gf = flops / m.best / 1e9;
+            g_noisy_count += m.all_noisy;
+            HUMAN("%-24s %-5s %-7s %12s%s %9.2f %6s %8s\n", cname.c_str(), where, pa.name,
+                  fmt_time(m.best).c_str(), m.all_noisy ? "!" : " ", gf, fmt_pct(pct_peak).c_str(),
+                  fmt_x(t_scalar / m.best).c_str());
+            Json()
+                .str("section", "curv")
+                .str("case", cname)
+                .str("path", pa.name)
+                .num("n", (double)c.n)
+                .num("d", c.d)
+                .str("fits", where)
+                .num("us_per_pass", m.best * 1e6)
+                .num("us_median", m.median * 1e6)
+                .num("gflops", gf)
+                .num("ratio_fma_peak_f64", pct_peak)
+                .num("speedup_vs_scalar", t_scalar / m.best)
+                .num("reps", m.reps)
+                .num("noisy_reps", m.noisy)
+                .boolean("noisy", m.all_noisy)
+                .emit();
+        }
+    }
+    HUMAN("(%%peak: vs the path's double multiply-add peak = half its float peak; scalar: its own)\n");
+}
+
 // ---- section: minibatch SGD via dsc_fit -------------------------------------------------------
 // Seconds per epoch as (T(E + K) - T(E)) / K, each T the fastest of several dsc_fit calls on
 // a model reset to zero first: the fixed cost of a fit (data validation, final-loss pass,
@@ -1310,6 +1411,9 @@ int main(int argc, char **argv) {
     lp = load_probe();
     run_epochs(sets);
     report_load("epoch", lp);
+    lp = load_probe();
+    run_curv(sets);
+    report_load("curv", lp);
     lp = load_probe();
     run_sgd(sets);
     report_load("sgd", lp);
