@@ -36,7 +36,6 @@ inline V vfma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
 inline V vabs(V a) { return vabsq_f32(a); }
 inline V vsel_ge0(V z, V t, V f) { return vbslq_f32(vcgeq_f32(z, vdupq_n_f32(0.0f)), t, f); }
 inline V vsel_gt(V a, V b, V t, V f) { return vbslq_f32(vcgtq_f32(a, b), t, f); }
-inline V vsel_eq(V a, V b, V t, V f) { return vbslq_f32(vceqq_f32(a, b), t, f); }
 inline V vround(V a) { return vrndnq_f32(a); }
 inline V vpow2i(V n) {
     int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));

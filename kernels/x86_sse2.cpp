@@ -44,7 +44,6 @@ inline V vabs(V a) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), a); }
 inline V vblend(V mask, V t, V f) { return _mm_or_ps(_mm_and_ps(mask, t), _mm_andnot_ps(mask, f)); }
 inline V vsel_ge0(V z, V t, V f) { return vblend(_mm_cmpge_ps(z, _mm_setzero_ps()), t, f); }
 inline V vsel_gt(V a, V b, V t, V f) { return vblend(_mm_cmpgt_ps(a, b), t, f); }
-inline V vsel_eq(V a, V b, V t, V f) { return vblend(_mm_cmpeq_ps(a, b), t, f); }
 inline V vround(V a) { return _mm_cvtepi32_ps(_mm_cvtps_epi32(a)); }
 inline V vpow2i(V n) {
     __m128i e = _mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127));
