@@ -56,6 +56,61 @@ DSC_HD uint64_t permutation_apply(const Permutation &p, uint64_t i) {
     return x;
 }
 
+// One Feistel pass (4 rounds) of permutation_apply's cycle walk on four values at once, written
+// out lane by lane so the compiler keeps them in scalar registers (a loop over lanes gets
+// vectorized with 64-bit multiplies the baseline ISA lacks) and their hash chains overlap.
+DSC_HD void feistel4(const Permutation &p, uint64_t *x) {
+    const uint64_t mask = (1ull << p.half_bits) - 1;
+    const uint32_t hb = p.half_bits;
+    uint64_t l0 = x[0] >> hb, r0 = x[0] & mask, l1 = x[1] >> hb, r1 = x[1] & mask;
+    uint64_t l2 = x[2] >> hb, r2 = x[2] & mask, l3 = x[3] >> hb, r3 = x[3] & mask;
+    for (int q = 0; q < 4; ++q) {
+        const uint64_t key = p.keys[q];
+        const uint64_t f0 = splitmix64(r0 ^ key) & mask, f1 = splitmix64(r1 ^ key) & mask;
+        const uint64_t f2 = splitmix64(r2 ^ key) & mask, f3 = splitmix64(r3 ^ key) & mask;
+        uint64_t t = r0;
+        r0 = l0 ^ f0;
+        l0 = t;
+        t = r1;
+        r1 = l1 ^ f1;
+        l1 = t;
+        t = r2;
+        r2 = l2 ^ f2;
+        l2 = t;
+        t = r3;
+        r3 = l3 ^ f3;
+        l3 = t;
+    }
+    x[0] = (l0 << hb) | r0;
+    x[1] = (l1 << hb) | r1;
+    x[2] = (l2 << hb) | r2;
+    x[3] = (l3 << hb) | r3;
+}
+
+// out[i] = permutation_apply(p, first + i) for i < cnt: the same values, four evaluations at a
+// time in lockstep (a minibatch's indices were most of a batch-32 SGD step's time). A lane whose
+// value lands outside [0, n) walks again; lanes already inside keep theirs.
+DSC_HD void permutation_apply_batch(const Permutation &p, uint64_t first, size_t cnt, uint32_t *out) {
+    for (size_t base = 0; base < cnt; base += 4) {
+        const size_t m = cnt - base < 4 ? cnt - base : 4;
+        uint64_t x[4], y[4];
+        for (size_t k = 0; k < 4; ++k) x[k] = first + base + (k < m ? k : 0);
+        uint32_t pending = (1u << m) - 1u;
+        while (pending) {
+            for (size_t k = 0; k < 4; ++k) y[k] = x[k];
+            feistel4(p, y);
+            // Branch-free: whether a walk lands inside is a coin flip no predictor can learn.
+            for (size_t k = 0; k < 4; ++k) {
+                const uint32_t live = (pending >> k) & 1u;
+                const uint64_t sel = 0 - (uint64_t)live;
+                x[k] = (y[k] & sel) | (x[k] & ~sel);
+                pending &= ~((live & (uint32_t)(y[k] < p.n)) << k);
+            }
+        }
+        for (size_t k = 0; k < m; ++k) out[base + k] = (uint32_t)x[k];
+    }
+}
+
 // ---- SGD update (torch.optim.SGD) ---------------------------------------------------------
 //   g = grad (+ weight_decay * theta)                   coupled L2, before momentum
 //   buf = g on the first step, else momentum * buf + (1 - dampening) * g

@@ -53,3 +53,22 @@ TEST_CASE("shuffle differs between epochs and seeds, and is not the identity") {
     for (uint64_t i = 1; i < n; ++i) runs += a[i] == a[i - 1] + 1;
     CHECK(runs < 20);
 }
+
+TEST_CASE("the batched shuffle gives the one-at-a-time values for any start and length") {
+    for (uint64_t n : {1ull, 2ull, 5ull, 17ull, 100ull, 1000ull, 65537ull, 100000ull}) {
+        dsc::Permutation p = {};
+        dsc::permutation_init(&p, n, 99, 7);
+        for (uint64_t first : {(uint64_t)0, (uint64_t)1, (uint64_t)3, n / 2, n - 1}) {
+            for (size_t cnt : {1u, 7u, 8u, 9u, 32u, 33u, 100u}) {
+                if (first + cnt > n) continue;
+                std::vector<uint32_t> out(cnt + 1, 0xDEADBEEFu);
+                dsc::permutation_apply_batch(p, first, cnt, out.data());
+                CAPTURE(n);
+                CAPTURE(first);
+                CAPTURE(cnt);
+                for (size_t i = 0; i < cnt; ++i) REQUIRE(out[i] == dsc::permutation_apply(p, first + i));
+                CHECK(out[cnt] == 0xDEADBEEFu);  // nothing written past the batch
+            }
+        }
+    }
+}

@@ -268,11 +268,12 @@ double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
 }
 
 // Rows first..first+cnt-1 of this epoch's shuffled order. The permutation is rebuilt per
-// batch (a few integer hashes) so it lives in this short frame, not across the kernel pass.
+// batch (a few integer hashes, eight indices at a time) so it lives in this short frame, not
+// across the kernel pass.
 DSC_NOINLINE void shuffled_rows(const dsc_model *m, size_t n, size_t first, size_t cnt, uint32_t *idx) {
     Permutation perm;
     permutation_init(&perm, n, m->cfg.seed, m->st.epoch);
-    for (size_t i = 0; i < cnt; ++i) idx[i] = (uint32_t)permutation_apply(perm, first + i);
+    permutation_apply_batch(perm, first, cnt, idx);
 }
 
 // One epoch of minibatch SGD; returns false if the loss or an update went non-finite.
