@@ -95,14 +95,22 @@ static void print_report(const dsc_fit_report *r) {
 
 /* ---- stack measurement ---------------------------------------------------------------- */
 
+#if defined(__ARM_ARCH_6M__)
+#define PAINT_BYTES 2048u /* inside microbit.ld's 4 KiB stack, above .bss */
+#else
 #define PAINT_BYTES 4096u
+#endif
 #define PAINT_WORD 0xC5C5C5C5u
 
 static uint32_t *g_paint_lo;
 
 static inline uint32_t *stack_pointer(void) {
     uint32_t *sp;
+#if defined(__riscv)
+    __asm__ volatile("mv %0, sp" : "=r"(sp));
+#else
     __asm__ volatile("mov %0, sp" : "=r"(sp));
+#endif
     return sp;
 }
 
