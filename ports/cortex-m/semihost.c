@@ -1,4 +1,6 @@
-/* semihost.c — Arm semihosting over BKPT 0xAB (QEMU: -semihosting-config enable=on). */
+/* semihost.c — Arm semihosting over BKPT 0xAB (QEMU: -semihosting-config enable=on); on
+ * RISC-V (ports/riscv) the same calls over the slli/ebreak/srai sequence of the RISC-V
+ * semihosting spec. */
 #include "semihost.h"
 
 #define SYS_WRITE0 0x04u
@@ -7,12 +9,24 @@
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
 #define ADP_STOPPED_RUNTIME_ERROR 0x20023u
 
+#if defined(__riscv)
+static uint32_t semihost(uint32_t op, const void *arg) {
+    register uint32_t a0 __asm__("a0") = op;
+    register const void *a1 __asm__("a1") = arg;
+    /* Uncompressed and 4-byte aligned, as the spec requires for QEMU to recognise it. */
+    __asm__ volatile(".option push\n\t.option norvc\n\t.balign 4\n\t"
+                     "slli zero, zero, 0x1f\n\tebreak\n\tsrai zero, zero, 7\n\t.option pop"
+                     : "+r"(a0) : "r"(a1) : "memory");
+    return a0;
+}
+#else
 static uint32_t semihost(uint32_t op, const void *arg) {
     register uint32_t r0 __asm__("r0") = op;
     register const void *r1 __asm__("r1") = arg;
     __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
     return r0;
 }
+#endif
 
 void sh_puts(const char *s) { semihost(SYS_WRITE0, s); }
 

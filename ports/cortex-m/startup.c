@@ -52,11 +52,14 @@ __attribute__((section(".isr_vector"), used)) const vector_fn g_vectors[16] = {
 };
 
 void Reset_Handler(void) {
-    volatile uint32_t *const cpacr = (volatile uint32_t *)0xE000ED88u;
     uint32_t *src = &_sidata, *dst;
     void (**ctor)(void);
+#if defined(__ARM_FP)
+    /* Only cores with an FPU: a soft-float build (Cortex-M0+) has no CPACR to write. */
+    volatile uint32_t *const cpacr = (volatile uint32_t *)0xE000ED88u;
     *cpacr |= 0xFu << 20;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
     for (dst = &_sdata; dst < &_edata;) *dst++ = *src++;
     for (dst = &_sbss; dst < &_ebss;) *dst++ = 0u;
     for (ctor = __init_array_start; ctor < __init_array_end; ++ctor) (*ctor)();

@@ -95,14 +95,22 @@ static void print_report(const dsc_fit_report *r) {
 
 /* ---- stack measurement ---------------------------------------------------------------- */
 
+#if defined(__ARM_ARCH_6M__)
+#define PAINT_BYTES 2048u /* inside microbit.ld's 4 KiB stack, above .bss */
+#else
 #define PAINT_BYTES 4096u
+#endif
 #define PAINT_WORD 0xC5C5C5C5u
 
 static uint32_t *g_paint_lo;
 
 static inline uint32_t *stack_pointer(void) {
     uint32_t *sp;
+#if defined(__riscv)
+    __asm__ volatile("mv %0, sp" : "=r"(sp));
+#else
     __asm__ volatile("mov %0, sp" : "=r"(sp));
+#endif
     return sp;
 }
 
@@ -162,11 +170,22 @@ static uint64_t g_arena[256];
 static uint64_t g_arena2[256];
 static uint8_t g_blob[512];
 
+#if defined(__ARM_ARCH_6M__)
+/* Cortex-M0/M0+ under QEMU's micro:bit: 16 KiB RAM in all, so the data sets are a quarter. */
+#define N_LIN 128
+#define N_LOG 250
+#define N_LOG_TRAIN 200
+#define N_SIN 500
+#else
 #define N_LIN 512
 #define N_LOG 1000
 #define N_LOG_TRAIN 800
-#define F_LOG 4
 #define N_SIN 2000
+#endif
+#define F_LOG 4
+/* Sum-MSE gradients grow with the point count: the sine fits scale lr (and the SSE bound)
+ * by it, so a smaller N_SIN follows the 2000-point trajectory. 1 on the M4F/M7. */
+#define SIN_SCALE (2000.0f / (float)N_SIN)
 static float g_X[N_LOG * F_LOG > 8 * N_LIN ? N_LOG * F_LOG : 8 * N_LIN];
 static float g_y[N_SIN];
 static float g_out[N_LOG];
@@ -388,7 +407,7 @@ static void test_cubic_sine(void) {
     dsc_config_init(&cfg, DSC_POLYNOMIAL, 1);
     cfg.degree = 3;
     cfg.reduction = DSC_REDUCTION_SUM;
-    cfg.lr = 1e-6f;
+    cfg.lr = 1e-6f * SIN_SCALE;
     cfg.max_epochs = 2000;
     m = create(&cfg, g_arena, sizeof g_arena);
     if (!m) return;
@@ -400,7 +419,7 @@ static void test_cubic_sine(void) {
     check_range("c3", (double)c[3], -0.10, -0.08);
     check_range("|c0|", fabs((double)c[0]), 0.0, 0.05);
     check_range("|c2|", fabs((double)c[2]), 0.0, 0.05);
-    check_range("sum of squared errors", (double)rep.final_loss, 0.0, 20.0);
+    check_range("sum of squared errors", (double)rep.final_loss, 0.0, 20.0 / SIN_SCALE);
 }
 
 /* ---- 6. Legendre3 ------------------------------------------------------------------------ */
@@ -414,7 +433,7 @@ static void test_legendre3(void) {
     say("\n[6] y = a + b P3(c + d x) on the same data, sum-MSE, lr 5e-6, 2000 epochs\n");
     dsc_config_init(&cfg, DSC_LEGENDRE3, 1);
     cfg.reduction = DSC_REDUCTION_SUM;
-    cfg.lr = 5e-6f;
+    cfg.lr = 5e-6f * SIN_SCALE;
     cfg.max_epochs = 2000;
     m = create(&cfg, g_arena, sizeof g_arena);
     if (!m) return;

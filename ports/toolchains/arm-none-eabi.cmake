@@ -8,6 +8,11 @@
 #                                          tests on qemu-system-arm -M mps2-an386
 #                    cortex-m7:           -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard,
 #                                          tests on qemu-system-arm -M mps2-an500
+#                    cortex-m0plus:       -mcpu=cortex-m0plus -mfloat-abi=soft (armv6-m, no FPU),
+#                                          tests on qemu-system-arm -M microbit (nRF51, a
+#                                          Cortex-M0: QEMU 7.2 has no M0+ board, and the MPS2
+#                                          boards' fixed M3/M4/M7 CPUs refuse -cpu cortex-m0;
+#                                          M0+ code is armv6-m, which the M0 runs unchanged)
 #
 # Build type MinSizeRel gives -Os. Every object gets -ffunction-sections -fdata-sections, so
 # a firmware linked with --gc-sections keeps only the functions it can reach; C++ gets
@@ -21,7 +26,7 @@ set(CMAKE_ASM_COMPILER arm-none-eabi-gcc)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 set(DESCENT_ARM_CPU "cortex-m4" CACHE STRING "Target core: cortex-m4 (M4F) or cortex-m7")
-set_property(CACHE DESCENT_ARM_CPU PROPERTY STRINGS cortex-m4 cortex-m7)
+set_property(CACHE DESCENT_ARM_CPU PROPERTY STRINGS cortex-m4 cortex-m7 cortex-m0plus)
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES DESCENT_ARM_CPU)
 
 if(DESCENT_ARM_CPU STREQUAL "cortex-m4")
@@ -30,8 +35,11 @@ if(DESCENT_ARM_CPU STREQUAL "cortex-m4")
 elseif(DESCENT_ARM_CPU STREQUAL "cortex-m7")
   set(DESCENT_MCU_FLAGS "-mcpu=cortex-m7 -mthumb -mfpu=fpv5-d16 -mfloat-abi=hard")
   set(DESCENT_QEMU_MACHINE "mps2-an500")
+elseif(DESCENT_ARM_CPU STREQUAL "cortex-m0plus")
+  set(DESCENT_MCU_FLAGS "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft")
+  set(DESCENT_QEMU_MACHINE "microbit")
 else()
-  message(FATAL_ERROR "DESCENT_ARM_CPU must be cortex-m4 or cortex-m7, not '${DESCENT_ARM_CPU}'")
+  message(FATAL_ERROR "DESCENT_ARM_CPU must be cortex-m4, cortex-m7 or cortex-m0plus, not '${DESCENT_ARM_CPU}'")
 endif()
 
 set(_descent_common "${DESCENT_MCU_FLAGS} -ffunction-sections -fdata-sections")
