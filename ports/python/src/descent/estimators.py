@@ -6,6 +6,7 @@ already float32 and C-contiguous is passed to C as it is, without a copy.
 """
 import ctypes
 import inspect
+import time
 import warnings
 
 import numpy as np
@@ -35,6 +36,13 @@ try:  # With scikit-learn installed, the estimators are scikit-learn estimators 
     from sklearn.base import ClassifierMixin as _Classifier
     from sklearn.base import RegressorMixin as _Regressor
     from sklearn.exceptions import NotFittedError
+    try:
+        from sklearn.utils.validation import validate_data as _validate_data
+    except ImportError:  # scikit-learn < 1.6
+        _validate_data = None
+    from sklearn.utils.validation import check_array as _check_array
+    from sklearn.utils.validation import column_or_1d as _column_or_1d
+    from sklearn.utils.multiclass import type_of_target as _type_of_target
 except ImportError:  # pragma: no cover - exercised without scikit-learn only
     class _Base:
         pass
@@ -48,6 +56,11 @@ except ImportError:  # pragma: no cover - exercised without scikit-learn only
     class NotFittedError(ValueError, AttributeError):
         """The estimator has no model yet: call fit first."""
 
+    _validate_data = None
+    _check_array = None
+    _column_or_1d = None
+    _type_of_target = None
+
 
 def _as_f32(a, name):
     """float32, C-contiguous; no copy when `a` already is."""
@@ -55,6 +68,34 @@ def _as_f32(a, name):
     if out.ndim == 0:
         raise ValueError(f"{name} must be an array, not a scalar")
     return out
+
+
+def _apply_sample_weight(sample_weight, X, y):
+    """The interim emulation of sample weights described in fit's docstring."""
+    if sample_weight is None:
+        return X, y
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == 0:
+        w = np.full(X.shape[0], float(w))
+    w = w.reshape(-1) if w.ndim == 2 and 1 in w.shape else w
+    if w.ndim != 1 or w.shape[0] != X.shape[0]:
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected ({X.shape[0]},)")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("sample_weight holds NaN or infinity")
+    if np.any(w < 0):
+        raise ValueError("Negative values in data passed to sample_weight")
+    if np.all(w == w[0]):
+        if w[0] == 0:
+            raise ValueError("sample_weight is all zero: nothing to fit")
+        return X, y
+    if np.all(w == np.round(w)) and w.sum() <= 1e8:
+        reps = w.astype(np.int64)
+        return (np.ascontiguousarray(np.repeat(X, reps, axis=0)),
+                np.ascontiguousarray(np.repeat(y, reps, axis=0)))
+    raise NotImplementedError(
+        "descent: non-integer, non-uniform sample_weight is not supported yet; the C "
+        "library takes sample weights with the weights issue (integer weights are emulated "
+        "by repeating rows until then)")
 
 
 def _ptr(a):
@@ -91,10 +132,11 @@ class _DescentEstimator(_Base):
                  momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
                  reduction="mean", backend="auto", standardize="auto", solver="auto",
-                 conv_tol=0.0):
+                 conv_tol=0.0, verbose=0):
         self.standardize = standardize
         self.solver = solver
         self.conv_tol = conv_tol
+        self.verbose = verbose
         self.max_epochs = max_epochs
         self.lr = lr
         self.batch_size = batch_size
@@ -198,13 +240,37 @@ class _DescentEstimator(_Base):
     def _on_epoch(self, user, epoch, loss):
         try:
             self.loss_history_.append(float(loss))
+            if self.verbose:
+                self._progress(int(epoch), float(loss))
             return 0
         except BaseException as e:  # never let an exception unwind through C
             self._callback_error = e
             return 1
 
+    def _progress(self, epoch, loss, final=False):
+        """verbose: one line per epoch for the first 10, then at most one every 0.5 s
+        (verbose >= 2: every epoch), and always the last."""
+        now = time.monotonic()
+        last = getattr(self, "_last_print", None)
+        if not final and self.verbose < 2 and epoch > 10 and last is not None and \
+                now - last < 0.5:
+            return
+        self._last_print = now
+        print(f"[{type(self).__name__}] epoch {epoch:6d}  loss {loss:.6g}", flush=True)
+
     # ---- data ---------------------------------------------------------------------------------
     def _check_X(self, X, reset):
+        if not reset:
+            self._check_fitted()
+        if _validate_data is not None:
+            # scikit-learn's own validation: ValueError for NaN/Inf, empty or wrongly shaped
+            # input, n_features_in_ and feature_names_in_ set at fit and checked after.
+            if self._one_column and not hasattr(X, "columns") and not hasattr(X, "tocsr"):
+                X = np.asarray(X)
+                if X.ndim == 1:
+                    X = X.reshape(-1, 1)
+            X = _validate_data(self, X, reset=reset, dtype=np.float32, order="C",
+                               accept_sparse=False)
         X = _as_f32(X, "X")
         if X.ndim == 1 and self._one_column:
             X = X.reshape(-1, 1)
@@ -212,17 +278,27 @@ class _DescentEstimator(_Base):
             raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
         if X.shape[0] == 0:
             raise ValueError("X has no rows")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X holds NaN or infinity")
         if self._one_column and X.shape[1] != 1:
             raise ValueError(f"{type(self).__name__} takes one input column, got {X.shape[1]}")
         if not reset:
-            self._check_fitted()
             if X.shape[1] != self.n_features_in_:
                 raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} was "
                                  f"fitted with {self.n_features_in_}")
         return X
 
     def _check_y(self, y, n, reset):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
+                             "y is None")
+        if _check_array is not None:
+            y = _check_array(y, ensure_2d=False, dtype=np.float32, input_name="y")
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = _column_or_1d(y, warn=True)
         y = _as_f32(y, "y")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y holds NaN or infinity")
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.reshape(-1)
         if y.ndim != 1 or y.shape[0] != n:
@@ -240,10 +316,17 @@ class _DescentEstimator(_Base):
                                  "call fit first")
 
     # ---- training -----------------------------------------------------------------------------
-    def fit(self, X, y):
-        """Train a new model from its starting point for up to max_epochs epochs."""
+    def fit(self, X, y, sample_weight=None):
+        """Train a new model from its starting point for up to max_epochs epochs.
+
+        sample_weight (interim, until the C library takes weights in a later issue):
+        None, or weights that are all equal (they do not move the optimum of a mean-reduced
+        loss and are ignored), or non-negative integer weights, which are emulated exactly by
+        repeating each row that many times (np.repeat; memory grows with the sum of the
+        weights). Other weights raise NotImplementedError."""
         X = self._check_X(X, reset=True)
         y = self._check_y(y, X.shape[0], reset=True)
+        X, y = _apply_sample_weight(sample_weight, X, y)
         self._model = None
         self.loss_history_ = []
         self.n_iter_ = 0
@@ -255,14 +338,15 @@ class _DescentEstimator(_Base):
         self._run(X, y)
         return self
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Continue training the current model (parameters, momentum, step count, learning
         rate and shuffle epoch all carry on) for up to max_epochs more epochs; fit first if
         there is no model yet. Two calls of 50 epochs give the same bits as one fit of 100."""
         if getattr(self, "_model", None) is None:
-            return self.fit(X, y)
+            return self.fit(X, y, sample_weight=sample_weight)
         X = self._check_X(X, reset=False)
         y = self._check_y(y, X.shape[0], reset=False)
+        X, y = _apply_sample_weight(sample_weight, X, y)
         self._run(X, y)
         return self
 
@@ -286,6 +370,10 @@ class _DescentEstimator(_Base):
         self.loss_ = float(report.final_loss)
         if status != _capi.DSC_OK:
             raise DescentError(status, "dsc_fit", self.fit_report_["message"] or None)
+        if self.verbose:
+            print(f"[{type(self).__name__}] {self.fit_report_['stop_reason']} after "
+                  f"{int(report.epochs_run)} epochs, converged={bool(report.converged)}, "
+                  f"loss {self.loss_:.6g}", flush=True)
         # An unconverged fit says so, as scikit-learn's estimators do.
         tested = (self.conv_tol > 0 or (self.conv_tol == 0 and self.lr == 0)) and \
             not self.batch_size
@@ -425,6 +513,17 @@ class LogisticRegression(_Classifier, _DescentEstimator):
     _kind = "logistic"
 
     def _check_y(self, y, n, reset):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
+                             "y is None")
+        if _check_array is not None:
+            y = _check_array(y, ensure_2d=False, dtype=None, input_name="y")
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = _column_or_1d(y, warn=True)
+            kind = _type_of_target(y, input_name="y")
+            if kind == "continuous" or kind.startswith("continuous"):
+                raise ValueError(f"Unknown label type: {kind}; LogisticRegression takes two "
+                                 "classes, not a continuous target")
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.reshape(-1)
@@ -433,8 +532,10 @@ class LogisticRegression(_Classifier, _DescentEstimator):
         if reset:
             classes = np.unique(y)
             if classes.shape[0] != 2:
-                raise ValueError(f"LogisticRegression is binary: y must hold exactly two "
-                                 f"classes, got {classes.shape[0]}")
+                k = classes.shape[0]
+                raise ValueError(f"Only binary classification is supported. "
+                                 f"LogisticRegression is binary: y must hold exactly two "
+                                 f"classes, got {k} class{'' if k == 1 else 'es'}")
             self.classes_ = classes
         elif not np.all(np.isin(y, self.classes_)):
             raise ValueError(f"y holds labels outside the fitted classes {self.classes_}")
@@ -443,6 +544,11 @@ class LogisticRegression(_Classifier, _DescentEstimator):
                 self.classes_[0] == 0 and self.classes_[1] == 1):
             return y
         return (y == self.classes_[1]).astype(np.float32)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
 
     def predict_proba(self, X):
         """(n, 2): probabilities of classes_[0] and classes_[1]."""
@@ -483,14 +589,14 @@ class PolynomialRegression(_Regressor, _DescentEstimator):
                  random_state=0, momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
                  reduction="mean", backend="auto", standardize="auto", solver="auto",
-                 conv_tol=0.0):
+                 conv_tol=0.0, verbose=0):
         super().__init__(max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
                          random_state=random_state, momentum=momentum, nesterov=nesterov,
                          dampening=dampening, weight_decay=weight_decay,
                          learning_rate=learning_rate, power_t=power_t, tol=tol,
                          n_iter_no_change=n_iter_no_change, reduction=reduction,
                          backend=backend, standardize=standardize, solver=solver,
-                         conv_tol=conv_tol)
+                         conv_tol=conv_tol, verbose=verbose)
         self.degree = degree
 
     def _extra_config(self, cfg):
@@ -519,14 +625,14 @@ class Legendre3Regression(_Regressor, _DescentEstimator):
                  shuffle=True, random_state=0, momentum=0.0, nesterov=False, dampening=0.0,
                  weight_decay=0.0, learning_rate="constant", power_t=0.25, tol=None,
                  n_iter_no_change=5, reduction="mean", backend="auto", standardize="auto",
-                 solver="auto", conv_tol=0.0):
+                 solver="auto", conv_tol=0.0, verbose=0):
         super().__init__(max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
                          random_state=random_state, momentum=momentum, nesterov=nesterov,
                          dampening=dampening, weight_decay=weight_decay,
                          learning_rate=learning_rate, power_t=power_t, tol=tol,
                          n_iter_no_change=n_iter_no_change, reduction=reduction,
                          backend=backend, standardize=standardize, solver=solver,
-                         conv_tol=conv_tol)
+                         conv_tol=conv_tol, verbose=verbose)
         self.init = init
 
     def _start(self):
