@@ -197,6 +197,13 @@ void expect_rejected(const dsc_config *cfg, dsc_status want, const char *field) 
 // 1. Defaults and accepted configs
 // =============================================================================================
 
+TEST_CASE("api: dsc_version is the header's version") {
+    CHECK(dsc_version() == DSC_VERSION);
+    CHECK((dsc_version() >> 16) == DSC_VERSION_MAJOR);
+    CHECK(((dsc_version() >> 8) & 0xFFu) == DSC_VERSION_MINOR);
+    CHECK((dsc_version() & 0xFFu) == DSC_VERSION_PATCH);
+}
+
 TEST_CASE("api: dsc_config_init fills documented defaults") {
     for (uint32_t kind : kKinds) {
         CAPTURE(kind);

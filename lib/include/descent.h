@@ -56,6 +56,11 @@ extern "C" {
 #define DSC_VERSION_MAJOR 0
 #define DSC_VERSION_MINOR 2
 #define DSC_VERSION_PATCH 0
+#define DSC_VERSION ((DSC_VERSION_MAJOR << 16) | (DSC_VERSION_MINOR << 8) | DSC_VERSION_PATCH)
+
+/* The version of the library linked in, as DSC_VERSION: a binding loading the library at run
+ * time (the Python package) compares it with the header version it was written for. */
+uint32_t dsc_version(void);
 
 /* dsc_arena_size() is exact for an arena aligned to this many bytes; an arena that is not
  * aligned needs up to DSC_ARENA_ALIGN - 1 extra bytes (dsc_create reports the shortfall). */

@@ -263,6 +263,8 @@ const char *dsc_backend_name(const dsc_model *m) {
     return m->cfg.backend == DSC_BACKEND_CUDA ? "cuda" : m->k->name;
 }
 
+uint32_t dsc_version(void) { return DSC_VERSION; }
+
 const char *dsc_status_string(dsc_status s) {
     switch (enum_value(s)) {
         case DSC_OK: return "ok";

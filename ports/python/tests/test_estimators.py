@@ -265,3 +265,19 @@ def test_verbose_prints_bounded_progress(linear_data, capsys):
     assert "converged=" in out[-1]
     descent.LinearRegression(max_epochs=5).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+def test_library_version_matches_the_package():
+    from descent import _capi
+    assert _capi.library_version()[:2] == _capi.PACKAGE_VERSION[:2]
+    assert descent.__version__ == "%d.%d.%d" % _capi.PACKAGE_VERSION
+
+
+def test_a_library_of_another_version_is_refused_at_load():
+    from descent import _capi
+
+    class Fake:
+        def dsc_version(self):
+            return (9 << 16) | (1 << 8)
+    with pytest.raises(OSError, match="version 9.1.0"):
+        _capi._check_version(Fake(), "/some/libdescent.so")

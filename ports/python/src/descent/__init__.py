@@ -22,7 +22,7 @@ from .estimators import (
     load,
 )
 
-__version__ = "0.2.0"
+__version__ = "0.2.0"  # = _capi.PACKAGE_VERSION; import checks the library against it
 
 __all__ = [
     "LinearRegression",

@@ -155,6 +155,7 @@ def lib():
             errors.append(f"{p}: {e}")
             continue
         _declare(handle)
+        _check_version(handle, p)
         _LIB, _LIB_PATH = handle, p
         return handle
     where = "DESCENT_LIBRARY" if from_env else "the package directory"
@@ -163,6 +164,28 @@ def lib():
         ". Build it (cmake --build <dir> --target descent_shared) and set DESCENT_LIBRARY to "
         "<dir>/ports/libdescent.so, or reinstall the package with `pip install ports/python`, "
         "which builds and bundles it.")
+
+
+# The C library this package's ctypes declarations were written for: same major and minor.
+PACKAGE_VERSION = (0, 2, 0)
+
+
+def library_version(h=None):
+    """(major, minor, patch) of the loaded shared library."""
+    v = int((h or lib()).dsc_version())
+    return (v >> 16, (v >> 8) & 0xFF, v & 0xFF)
+
+
+def _check_version(h, path):
+    if not hasattr(h, "dsc_version"):
+        raise OSError(f"descent: {path} has no dsc_version(): a library older than 0.2 does not "
+                      "match this package's declarations; rebuild it from this source tree")
+    have = library_version(h)
+    if have[:2] != PACKAGE_VERSION[:2]:
+        raise OSError(
+            "descent: the shared library at %s is version %d.%d.%d, this package needs %d.%d.x "
+            "(its struct layouts and prototypes follow that header); rebuild the library or "
+            "reinstall the package" % ((path,) + have + PACKAGE_VERSION[:2]))
 
 
 def _declare(h):
@@ -196,8 +219,11 @@ def _declare(h):
         "dsc_stop_reason_string": (c.c_char_p, [c.c_int]),
         "dsc_backend_name": (c.c_char_p, [P]),
         "dsc_backend_available": (c.c_int, [c.c_int]),
+        "dsc_version": (c.c_uint32, []),
     }
     for name, (res, args) in protos.items():
+        if name == "dsc_version" and not hasattr(h, name):
+            continue  # an old library: _check_version says so
         fn = getattr(h, name)
         fn.restype = res
         fn.argtypes = args
