@@ -92,10 +92,13 @@ DSC_HD void feistel4(const Permutation &p, uint64_t *x) {
 // value lands outside [0, n) walks again; lanes already inside keep theirs.
 DSC_HD void permutation_apply_batch(const Permutation &p, uint64_t first, size_t cnt, uint32_t *out) {
     for (size_t base = 0; base < cnt; base += 4) {
-        const size_t m = cnt - base < 4 ? cnt - base : 4;
         uint64_t x[4], y[4];
-        for (size_t k = 0; k < 4; ++k) x[k] = first + base + (k < m ? k : 0);
-        uint32_t pending = (1u << m) - 1u;
+        uint32_t pending = 0;
+        for (size_t k = 0; k < 4; ++k) {
+            const bool used = base + k < cnt;  // lanes past the batch repeat its first index
+            x[k] = first + base + (used ? k : 0);
+            pending |= (uint32_t)used << k;
+        }
         while (pending) {
             for (size_t k = 0; k < 4; ++k) y[k] = x[k];
             feistel4(p, y);
@@ -107,7 +110,7 @@ DSC_HD void permutation_apply_batch(const Permutation &p, uint64_t first, size_t
                 pending &= ~((live & (uint32_t)(y[k] < p.n)) << k);
             }
         }
-        for (size_t k = 0; k < m; ++k) out[base + k] = (uint32_t)x[k];
+        for (size_t k = 0; k < 4 && base + k < cnt; ++k) out[base + k] = (uint32_t)x[k];
     }
 }
 

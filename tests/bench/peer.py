@@ -360,6 +360,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke run)")
     ap.add_argument("--only", default="", help="comma list of sections: epoch,optimum,sgd,seed")
+    ap.add_argument("--optimum-rounds", type=int, default=3, help="rounds of the optimum section")
     a = ap.parse_args()
     secs = set(a.only.split(",")) if a.only else {"epoch", "optimum", "sgd", "seed"}
     n = 20000 if a.quick else 1000000
@@ -372,7 +373,7 @@ def main():
     if "epoch" in secs:
         section_epoch(n, 32, rounds, 5 if a.quick else 10)
     if "optimum" in secs:
-        section_optimum(n, 32, 1 if a.quick else 3)
+        section_optimum(n, 32, 1 if a.quick else a.optimum_rounds)
     if "sgd" in secs:
         section_sgd(min(n, 1000000), 32, rounds)
     if "seed" in secs:
