@@ -1,383 +1,748 @@
 #!/usr/bin/env python3
-"""Peer benchmark: descent against the libraries its users would pick instead, side by side in
-one process, with interleaved rounds (every contender runs once per round; the fastest round
-counts), printing ratios. Not part of the pass/fail suite.
+"""Peer benchmark: descent against the libraries users would pick instead, side by side in one
+process, rounds interleaved. Not part of the pass/fail suite. See tests/bench/README.md
+("Peer benchmark") for the setup and what each row means.
 
-Setup (a venv outside the repo; PyTorch from PyPI is large, several GB with its CUDA wheels):
+    cmake --workflow --preset bench     # builds build/bench (libdescent.so + the C driver)
+    /work/peer-venv/bin/python tests/bench/peer.py [--quick] [--rounds N] [--json-only]
 
-    python3 -m venv /work/peer-venv
-    /work/peer-venv/bin/pip install torch numpy scikit-learn scikit-learn-intelex
-    cmake --preset default -B build/peer -DCMAKE_BUILD_TYPE=Release
-    cmake --build build/peer -j2 --target descent_shared
-    DESCENT_LIBRARY=build/peer/ports/libdescent.so PYTHONPATH=ports/python/src \\
-        /work/peer-venv/bin/python tests/bench/peer.py            # --quick for a smoke run
-
-Rows (float32 data for descent and PyTorch, one thread unless said):
-  epoch   one full-batch GD epoch (loss, gradient, step). descent through the C API (ctypes
-          calls of dsc_fit straight on the arrays: T(1 + K epochs) - T(1 epoch), over K, so the
-          fit's fixed costs cancel) and through its Python package (LinearRegression /
-          LogisticRegression.fit, same difference); PyTorch's eager loop (zero_grad, forward,
-          MSELoss / BCEWithLogitsLoss, backward, step) at 1 and 2 threads; NumPy's GD loop.
-  optimum time to the optimum with defaults: descent's defaults (NEWTON + in-model
-          standardization), scikit-learn's LinearRegression and LogisticRegression(lbfgs, no
-          penalty), scikit-learn-intelex's, given float64 copies of the data (their precision);
-          the objective reached is printed beside the time (a peer that stops short shows it).
-  sgd     shuffled minibatch SGD, one epoch: descent batch 32, momentum 0.9, vs scikit-learn's
-          SGDRegressor (its own per-sample SGD, max_iter=1), samples per second.
-  seed    the seed walkthrough's three runs end to end (linear 1000x3 500 epochs sum-MSE lr
-          1e-4; cubic to sin x 2000 points 2000 epochs lr 1e-6; Legendre3 2000 epochs lr 5e-6,
-          from a=0, b=-1, c=0, d=0.3) through the C API vs the same PyTorch code.
-A peer that is not installed prints "not installed".
+Contenders (a missing optional one prints "not installed" in its row):
+  descent C API   libdescent_peer_c.so (tests/bench/peer_c.c): dsc_create + dsc_fit timed in C
+  descent py      the Python package (ports/python, ctypes) on the same build's libdescent.so
+  torch           PyTorch eager: forward, MSELoss / BCEWithLogitsLoss, backward, SGD step
+  numpy           the seed walkthrough's GD loop (X @ w, X.T @ e) in float32
+  sklearn         LinearRegression, LogisticRegression(lbfgs), SGDRegressor
+  sklearnex       scikit-learn-intelex LinearRegression, LogisticRegression
+Every timing is a fastest-of-rounds ("best") and a median; ratios are computed from the best
+times (the median ratio is in the JSON lines).
 """
 import argparse
 import ctypes
+import json
+import logging
 import math
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 
-try:
-    import descent
-    from descent import _capi
-except ImportError as e:  # pragma: no cover
-    sys.exit(f"descent package not importable ({e}); set PYTHONPATH=ports/python/src")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+DEFAULT_BUILD = os.path.join(ROOT, "build", "bench")
+
+JSON_LINES = []
+ARGS = None
 
 
+def out(s=""):
+    if not ARGS.json_only:
+        print(s, flush=True)
+
+
+def emit(**kw):
+    JSON_LINES.append(kw)
+    if ARGS.json_only:
+        print("JSON " + json.dumps(kw), flush=True)
+
+
+# ---- optional peers ---------------------------------------------------------------------------
 def optional(name):
     try:
         return __import__(name)
-    except Exception:
+    except Exception:  # not installed, or a broken install: the row says "not installed"
         return None
 
 
 torch = optional("torch")
 sklearn = optional("sklearn")
 sklearnex = optional("sklearnex")
+daal4py = optional("daal4py")
+threadpoolctl = optional("threadpoolctl")
 
 
-def cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+# ---- descent: the C driver and the Python package ---------------------------------------------
+class PeerJob(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint32) for n in (
+        "kind", "n_features", "degree", "reduction", "batch_size", "shuffle", "max_epochs",
+        "solver", "standardize", "threads", "n_init", "arena_align")] + \
+        [(n, ctypes.c_float) for n in ("lr", "momentum", "conv_tol", "tol")] + \
+        [("init", ctypes.c_float * 8)]
 
 
-# ---- descent through the C API (ctypes, no Python-level copies) --------------------------------
-class CModel:
-    def __init__(self, kind, d, **fields):
-        self.lib = _capi.lib()
-        self.buf, self.cfg = _capi.new_config(kind, d)
-        for k, v in fields.items():
-            setattr(self.cfg, k, v)
-        need = self.lib.dsc_arena_size(self.buf)
-        if need == 0:
-            raise RuntimeError(self.lib.dsc_check_config(self.buf))
-        self.arena = np.zeros((need + 7) // 8, dtype=np.uint64)
-        self.m = ctypes.c_void_p()
-        _capi.check(self.lib.dsc_create(self.buf, self.arena.ctypes.data, self.arena.nbytes,
-                                        ctypes.byref(self.m)), "dsc_create")
-        self.rep = _capi.FitReport()
-
-    def fit(self, X, y):
-        self.lib.dsc_reset(self.m)
-        s = self.lib.dsc_fit(self.m, X.ctypes.data, y.ctypes.data, X.shape[0], ctypes.byref(self.rep))
-        return s, self.rep
-
-    def params(self):
-        n = self.lib.dsc_param_count(self.m)
-        out = np.zeros(n, dtype=np.float32)
-        _capi.check(self.lib.dsc_get_params(self.m, out.ctypes.data, n), "dsc_get_params")
-        return out
+class PeerResult(ctypes.Structure):
+    _fields_ = [("seconds", ctypes.c_double), ("status", ctypes.c_int32)] + \
+        [(n, ctypes.c_uint32) for n in ("epochs_run", "stop_reason", "converged", "solver",
+                                        "standardized", "n_params")] + \
+        [("final_loss", ctypes.c_float), ("params", ctypes.c_float * 64),
+         ("backend", ctypes.c_char * 16), ("message", ctypes.c_char * 128)]
 
 
-def c_epoch_fn(kind, X, y, K):
-    """Returns (f1, fK): fits of 1 and 1 + K epochs, GD with a fixed small rate, tests off."""
-    d = X.shape[1]
-    common = dict(lr=1e-6, batch_size=0, solver=_capi.SOLVER["gd"], standardize=_capi.STANDARDIZE["off"],
-                  conv_tol=0.0)
-    m1 = CModel(kind, d, max_epochs=1, **common)
-    mk = CModel(kind, d, max_epochs=1 + K, **common)
-    return (lambda: m1.fit(X, y)), (lambda: mk.fit(X, y))
+LINEAR, LOGISTIC, POLYNOMIAL, LEGENDRE3 = 1, 2, 3, 4
+SOLVER = {"auto": 0, "gd": 1, "newton": 2}
+STD = {"auto": 0, "on": 1, "off": 2}
 
 
-# ---- the peers ---------------------------------------------------------------------------------
-def torch_epoch_fn(kind, X, y, threads, K):
-    if torch is None:
-        return None
-    Xt = torch.from_numpy(X)
-    yt = torch.from_numpy(y).reshape(-1, 1)
-    model = torch.nn.Linear(X.shape[1], 1)
-    opt = torch.optim.SGD(model.parameters(), lr=1e-6)
-    loss_fn = torch.nn.MSELoss() if kind == "linear" else torch.nn.BCEWithLogitsLoss()
+class CDriver:
+    def __init__(self, path):
+        self.path = path
+        self.lib = ctypes.CDLL(path)
+        self.lib.peer_fit.argtypes = [ctypes.POINTER(PeerJob), ctypes.c_void_p, ctypes.c_void_p,
+                                      ctypes.c_uint64, ctypes.POINTER(PeerResult)]
+        self.lib.peer_fit.restype = ctypes.c_int32
+        self.lib.peer_seed_data.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+        self.lib.peer_seed_data.restype = ctypes.c_uint32
+        self.lib.peer_struct_sizes.restype = ctypes.c_uint32
+        sizes = self.lib.peer_struct_sizes()
+        want = ctypes.sizeof(PeerJob) << 16 | ctypes.sizeof(PeerResult)
+        if sizes != want:
+            raise SystemExit(f"peer_c struct layout mismatch: C {sizes:#x}, Python {want:#x}")
+        buf = ctypes.create_string_buffer(32)
+        self.lib.peer_auto_backend(buf, 32)
+        self.auto_backend = buf.value.decode()
 
-    def run():
-        torch.set_num_threads(threads)
-        for _ in range(K):
-            opt.zero_grad()
-            loss = loss_fn(model(Xt), yt)
-            loss.backward()
-            opt.step()
-        return float(loss)
-    return run
+    def fit(self, X, y, kind, *, epochs=0, lr=0.0, reduction=0, batch=0, shuffle=1,
+            momentum=0.0, solver="auto", standardize="auto", threads=1, conv_tol=0.0,
+            degree=0, init=None, check=True):
+        """One model created and trained through the C API; returns the PeerResult (its
+        .seconds is create + fit, timed in C)."""
+        job = PeerJob(kind=kind, n_features=X.shape[1], degree=degree, reduction=reduction,
+                      batch_size=batch, shuffle=shuffle, max_epochs=epochs,
+                      solver=SOLVER[solver], standardize=STD[standardize], threads=threads,
+                      lr=lr, momentum=momentum, conv_tol=conv_tol, tol=-1.0)
+        if init is not None:
+            job.n_init = len(init)
+            for i, v in enumerate(init):
+                job.init[i] = v
+        res = PeerResult()
+        assert X.dtype == np.float32 and X.flags.c_contiguous and y.dtype == np.float32
+        self.lib.peer_fit(ctypes.byref(job), X.ctypes.data, y.ctypes.data, X.shape[0],
+                          ctypes.byref(res))
+        if check and res.status != 0:
+            raise RuntimeError(f"peer_fit: status {res.status}: {res.message.decode()}")
+        return res
+
+    def seed_data(self, which):
+        rows, cols = {1: (1000, 3), 3: (2000, 1), 4: (2000, 1)}[which]
+        X = np.zeros((rows, cols), np.float32)
+        y = np.zeros(rows, np.float32)
+        n = self.lib.peer_seed_data(which, X.ctypes.data, y.ctypes.data)
+        assert n == rows
+        return X, y
 
 
-def numpy_epoch_fn(kind, X, y, K):
-    n, d = X.shape
-    w = np.zeros(d, dtype=np.float32)
-
-    def run():
-        nonlocal w
-        b = np.float32(0)
-        for _ in range(K):
-            z = X @ w + b
-            r = 2.0 * (z - y) if kind == "linear" else 1.0 / (1.0 + np.exp(-z)) - y
-            g = X.T @ r / n
-            w = w - np.float32(1e-6) * g.astype(np.float32)
-            b = b - np.float32(1e-6) * np.float32(r.mean())
-        return w
-    return run
+def params_of(res):
+    return np.array(res.params[:res.n_params], dtype=np.float64)
 
 
-def interleaved(fns, rounds):
-    """Every function once per round, in turn; the fastest round of each."""
-    best = {k: math.inf for k in fns}
-    for _ in range(rounds):
-        for k, f in fns.items():
-            t = time.perf_counter()
-            f()
-            best[k] = min(best[k], time.perf_counter() - t)
-    return best
+# ---- timing -------------------------------------------------------------------------------------
+def interleaved(fns, rounds, warmup=True):
+    """fns: {name: callable returning seconds (or None when it could not run)}. Runs an
+    untimed warm-up round (first-call costs: imports, page faults, primitive caches), then
+    `rounds` rounds; each round calls every fn once, the order rotated by one each round (so no
+    contender always runs first, after another one's cache footprint). Returns
+    {name: [seconds...]}."""
+    t = {k: [] for k in fns}
+    names = list(fns)
+    if warmup:
+        for k in names:
+            fns[k]()
+    for r in range(rounds):
+        k0 = r % len(names)
+        for k in names[k0:] + names[:k0]:
+            s = fns[k]()
+            if s is not None:
+                t[k].append(s)
+    return t
+
+
+def best(v):
+    return min(v) if v else float("nan")
+
+
+def med(v):
+    return statistics.median(v) if v else float("nan")
 
 
 def fmt_t(s):
     if not math.isfinite(s):
         return "-"
-    return f"{s * 1e3:9.2f} ms" if s >= 1e-3 else f"{s * 1e6:9.2f} us"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1.0:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.3f} s"
 
 
-# ---- sections ----------------------------------------------------------------------------------
-def section_epoch(n, d, rounds, K):
-    rng = np.random.default_rng(1)
+def timed(f):
+    t0 = time.perf_counter()
+    r = f()
+    return time.perf_counter() - t0, r
+
+
+class threads_limit:
+    """BLAS (and OpenMP other than torch's own setting) limited to n threads while active."""
+    def __init__(self, n):
+        self.n = n
+        self.ctx = None
+
+    def __enter__(self):
+        if threadpoolctl is not None:
+            self.ctx = threadpoolctl.threadpool_limits(limits=self.n, user_api="blas")
+            self.ctx.__enter__()
+        return self
+
+    def __exit__(self, *a):
+        if self.ctx is not None:
+            self.ctx.__exit__(*a)
+
+
+# ---- contenders for the full-batch epoch ---------------------------------------------------------
+def torch_epochs(X, y, kind, lr, threads):
+    """PyTorch eager, full batch: per call, time K epochs of forward, loss, backward, step."""
+    torch.set_num_threads(threads)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    model = torch.nn.Linear(X.shape[1], 1)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.bias.zero_()
+    loss_fn = torch.nn.BCEWithLogitsLoss() if kind == LOGISTIC else torch.nn.MSELoss()
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def run(K):
+        torch.set_num_threads(threads)
+        t0 = time.perf_counter()
+        for _ in range(K):
+            opt.zero_grad()
+            loss = loss_fn(model(Xt)[:, 0], yt)
+            loss.backward()
+            opt.step()
+        return time.perf_counter() - t0
+    run(2)  # warm-up (allocator, oneDNN primitive cache)
+    return run
+
+
+def numpy_epochs(X, y, kind, lr):
+    """The seed walkthrough's NumPy GD loop (mean loss), float32, BLAS on one thread."""
+    n, d = X.shape
+    w = np.zeros(d, np.float32)
+    b = np.float32(0)
+    scale = np.float32((1.0 if kind == LOGISTIC else 2.0) / n)
+    lr = np.float32(lr)
+
+    def run(K):
+        nonlocal w, b
+        with threads_limit(1):
+            t0 = time.perf_counter()
+            for _ in range(K):
+                z = X @ w + b
+                e = (1.0 / (1.0 + np.exp(-z)) - y) if kind == LOGISTIC else (z - y)
+                g = (X.T @ e) * scale
+                w -= lr * g
+                b -= lr * (e.sum() * scale)
+            return time.perf_counter() - t0
+    run(1)
+    return run
+
+
+def gauss_data(n, d, seed=1):
+    rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d), dtype=np.float32)
-    w = rng.standard_normal(d).astype(np.float32)
-    ylin = (X @ w + 0.1 * rng.standard_normal(n)).astype(np.float32)
-    ylog = (rng.random(n) < 1 / (1 + np.exp(-(X @ w) / 4))).astype(np.float32)
-    print(f"\n== epoch: one full-batch GD epoch at {n} x {d}, fastest of {rounds} interleaved rounds "
-          f"(K = {K} epochs per call) ==")
-    for kind, y in (("linear", ylin), ("logistic", ylog)):
-        f1, fk = c_epoch_fn(kind, X, y, K)
-        Est = descent.LinearRegression if kind == "linear" else descent.LogisticRegression
-        ykw = y if kind == "linear" else y.astype(np.int64)
-        kw = dict(lr=1e-6, solver="gd", standardize="off", conv_tol=0.0)
-        p1 = lambda: Est(max_epochs=1, **kw).fit(X, ykw)
-        pk = lambda: Est(max_epochs=1 + K, **kw).fit(X, ykw)
-        fns = {"c1": f1, "cK": fk, "py1": p1, "pyK": pk, "numpy": numpy_epoch_fn(kind, X, y, K)}
-        for th in (1, 2):
-            f = torch_epoch_fn(kind, X, y, th, K)
-            if f:
-                fns[f"torch{th}"] = f
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            b = interleaved(fns, rounds)
-        ep = {"descent C API": (b["cK"] - b["c1"]) / K, "descent Python": (b["pyK"] - b["py1"]) / K,
-              "NumPy GD loop": b["numpy"] / K}
-        for th in (1, 2):
-            ep[f"PyTorch eager, {th} thread{'s' if th > 1 else ''}"] = b.get(f"torch{th}", math.nan) / K
-        base = ep["descent C API"]
-        print(f"{kind}:")
-        for name, t in ep.items():
-            note = "" if name != "descent C API" else "  (reference)"
-            print(f"  {name:28s} {fmt_t(t)}/epoch   {t / base:6.2f}x descent C API{note}")
-        if torch is None:
-            print("  PyTorch                      not installed")
+    w = rng.uniform(-1, 1, d).astype(np.float32)
+    z = X @ w
+    y_lin = (z + 0.5 + 0.1 * rng.standard_normal(n, dtype=np.float32)).astype(np.float32)
+    y_log = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    return X, y_lin, y_log
 
 
-def section_optimum(n, d, rounds):
-    rng = np.random.default_rng(2)
-    # Physical-unit columns: offsets and scales spread over decades.
-    scale = np.logspace(-3, 5, d).astype(np.float32)
-    off = (10 * scale).astype(np.float32)
-    Z = rng.standard_normal((n, d)).astype(np.float32)
-    X = (Z * scale + off).astype(np.float32)
-    w = rng.standard_normal(d)
-    ylin = (Z @ w + 0.5 * rng.standard_normal(n)).astype(np.float32)
-    ylog = (rng.random(n) < 1 / (1 + np.exp(-(Z @ w) / 2))).astype(np.int64)
-    print(f"\n== optimum: time to the optimum with defaults at {n} x {d} (physical-unit columns), "
-          f"fastest of {rounds} ==")
+def section_epoch(C, desc_py, sizes, rounds):
+    out("\n== Full-batch GD epoch (fixed lr, convergence tests off) ==")
+    out("descent: (T(fit of 1+K epochs) - T(fit of 1)) / K, each T the best (or median) of the"
+        " rounds; torch/numpy: K epochs timed in a loop / K")
+    out(f"{'case':22s} {'contender':24s} {'best/epoch':>12s} {'median':>12s} {'GB/s':>7s}"
+        f" {'peer/descent C (same threads)':>30s}")
+    for n, d, K in sizes:
+        X, y_lin, y_log = gauss_data(n, d)
+        for kind, kname, lr, y in ((LINEAR, "linear", 1e-6, y_lin),
+                                   (LOGISTIC, "logistic", 1e-3, y_log)):
+            case = f"{kname}/{n}x{d}"
+            fns = {}
+            for th in (1, 2):
+                def dfit(ep, th=th):
+                    return C.fit(X, y, kind, epochs=ep, lr=lr, solver="gd", standardize="off",
+                                 threads=th, conv_tol=-1.0).seconds
+                fns[f"descent C {th}t/1"] = lambda f=dfit: f(1)
+                fns[f"descent C {th}t/1+K"] = lambda f=dfit: f(1 + K)
+            if desc_py is not None:
+                Est = desc_py.LogisticRegression if kind == LOGISTIC else desc_py.LinearRegression
 
-    def mse(pred):
-        return float(np.mean((pred.astype(np.float64) - ylin) ** 2))
-
-    def bce(p):
-        p = np.clip(p.astype(np.float64), 1e-300, 1 - 1e-16)
-        return float(-np.mean(ylog * np.log(p) + (1 - ylog) * np.log1p(-p)))
-
-    import warnings
-    X64 = X.astype(np.float64)  # scikit-learn's own precision (float32 lstsq loses these columns)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fns, objs = {}, {}
-
-        def add(name, make, obj):
-            fns[name] = lambda: objs.__setitem__(name, obj(make()))
-
-        add("descent LinearRegression()", lambda: descent.LinearRegression().fit(X, ylin),
-            lambda m: mse(m.predict(X)))
-        add("descent LogisticRegression()", lambda: descent.LogisticRegression().fit(X, ylog),
-            lambda m: bce(m.predict_proba(X)[:, 1]))
-        if sklearn:
-            from sklearn import linear_model as sk
-            add("sklearn LinearRegression", lambda: sk.LinearRegression().fit(X64, ylin),
-                lambda m: mse(m.predict(X64)))
-            add("sklearn LogisticRegression lbfgs", lambda: sk.LogisticRegression(
-                penalty=None, max_iter=10000).fit(X64, ylog), lambda m: bce(m.predict_proba(X64)[:, 1]))
-        if sklearnex:
-            from sklearnex import linear_model as ex
-            add("sklearnex LinearRegression", lambda: ex.LinearRegression().fit(X64, ylin),
-                lambda m: mse(m.predict(X64)))
-            add("sklearnex LogisticRegression", lambda: ex.LogisticRegression(
-                penalty=None, max_iter=10000).fit(X64, ylog), lambda m: bce(m.predict_proba(X64)[:, 1]))
-        best = interleaved(fns, rounds)
-    for task, ref in (("Linear", "descent LinearRegression()"), ("Logistic", "descent LogisticRegression()")):
-        names = [k for k in fns if task in k]
-        lo = min(objs[k] for k in names)
-        print(f"{task.lower()}:")
-        for k in names:
-            print(f"  {k:34s} {fmt_t(best[k])}  {best[k] / best[ref]:7.2f}x descent   objective "
-                  f"{objs[k]:.9g} (+{(objs[k] - lo) / max(abs(lo), 1e-300):.1e} rel)")
-    if not sklearnex:
-        print("  scikit-learn-intelex: not installed")
+                def pfit(ep):
+                    m = Est(lr=lr, max_epochs=ep, solver="gd", standardize="off", conv_tol=-1.0)
+                    return timed(lambda: m.fit(X, y))[0]
+                fns["descent py 1t/1"] = lambda: pfit(1)
+                fns["descent py 1t/1+K"] = lambda: pfit(1 + K)
+            if torch is not None:
+                for th in (1, 2):
+                    r = torch_epochs(X, y, kind, lr, th)
+                    fns[f"torch eager {th}t"] = lambda r=r: r(K) / K
+            np_run = numpy_epochs(X, y, kind, lr)
+            fns["numpy GD loop 1t"] = lambda: np_run(K) / K
+            t = interleaved(fns, rounds)
+            res = {}
+            for name in ("descent C 1t", "descent C 2t", "descent py 1t"):
+                if f"{name}/1" in t:
+                    res[name] = ((best(t[f"{name}/1+K"]) - best(t[f"{name}/1"])) / K,
+                                 (med(t[f"{name}/1+K"]) - med(t[f"{name}/1"])) / K)
+            for name in ("torch eager 1t", "torch eager 2t", "numpy GD loop 1t"):
+                if name in t:
+                    res[name] = (best(t[name]), med(t[name]))
+            rows = ["descent C 1t", "descent C 2t", "descent py 1t", "torch eager 1t",
+                    "torch eager 2t", "numpy GD loop 1t"]
+            nbytes = n * (d + 1) * 4
+            for name in rows:
+                if name not in res:
+                    why = "not installed" if name.startswith(("torch", "descent py")) else "-"
+                    out(f"{case:22s} {name:24s} {why:>12s}")
+                    continue
+                b_, m_ = res[name]
+                ref = res["descent C 2t" if name.endswith("2t") else "descent C 1t"]
+                ratio = "" if name.startswith("descent C") else f"{b_ / ref[0]:.2f}x"
+                out(f"{case:22s} {name:24s} {fmt_t(b_):>12s} {fmt_t(m_):>12s}"
+                    f" {nbytes / b_ / 1e9:7.1f} {ratio:>30s}")
+                emit(section="epoch", case=case, contender=name, s_best=b_, s_median=m_,
+                     K=K, rounds=rounds,
+                     ratio_best=None if name.startswith("descent C") else b_ / ref[0],
+                     ratio_median=None if name.startswith("descent C") else m_ / ref[1])
+            c1, c2 = res["descent C 1t"][0], res["descent C 2t"][0]
+            out(f"{case:22s} {'descent C 2t speed-up':24s} {c1 / c2:11.2f}x")
 
 
-def section_sgd(n, d, rounds):
-    rng = np.random.default_rng(3)
-    X = rng.standard_normal((n, d), dtype=np.float32)
-    y = (X @ rng.standard_normal(d).astype(np.float32)).astype(np.float32)
-    m = CModel("linear", d, lr=1e-4, batch_size=32, momentum=0.9, max_epochs=1,
-               solver=_capi.SOLVER["gd"], standardize=_capi.STANDARDIZE["off"])
-    fns = {"descent": lambda: m.fit(X, y)}
-    if sklearn:
+# ---- seed walkthrough runs, end to end ---------------------------------------------------------
+SEED_RUNS = [
+    # name, which data, kind, lr, epochs, init (None = zeros), degree
+    ("linear 1000x3, 500 epochs", 1, LINEAR, 1e-4, 500, None, 0),
+    ("cubic 2000x1, 2000 iters", 3, POLYNOMIAL, 1e-6, 2000, None, 3),
+    ("legendre3 2000x1, 2000 iters", 4, LEGENDRE3, 5e-6, 2000, [0.0, -1.0, 0.0, 0.3], 0),
+]
+
+
+def torch_seed(X, y, kind, lr, epochs, init, degree):
+    """The same PyTorch code as tests/reference/torch_sgd.py (its model classes, sum MSELoss,
+    torch.optim.SGD, full batch), without the per-step recording; one thread. Timed from model
+    construction to the final full-data loss (dsc_fit reports that loss too)."""
+    import torch_sgd as ref  # tests/reference/torch_sgd.py
+    torch.set_num_threads(1)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+
+    def run():
+        torch.set_num_threads(1)
+        t0 = time.perf_counter()
+        if kind == LINEAR:
+            model = ref.LinearModel(X.shape[1], torch.float32)
+        elif kind == POLYNOMIAL:
+            model = ref.PolyModel(degree, torch.float32)
+        else:
+            model = ref.Legendre3Model(init, torch.float32)
+        loss_fn = torch.nn.MSELoss(reduction="sum")
+        opt = torch.optim.SGD(model.parameters(), lr=lr, foreach=False)
+        for _ in range(epochs):
+            opt.zero_grad()
+            loss = loss_fn(model(Xt), yt)
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            final = loss_fn(model(Xt), yt).item()
+        return time.perf_counter() - t0, final, model.flat().double().numpy()
+    return run
+
+
+def section_seed(C, desc_py, rounds):
+    out("\n== Seed walkthrough runs, end to end (sum-MSE, fixed lr, full batch, 1 thread) ==")
+    out("descent C: dsc_config_init .. dsc_create, [dsc_set_params], dsc_fit, free, timed in C;"
+        " torch: model + optimizer construction, the loop, the final loss")
+    out(f"{'run':30s} {'contender':14s} {'best':>10s} {'median':>10s} {'final loss':>14s}"
+        f" {'torch/descent C':>16s}")
+    if torch is not None:
+        sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+        import torch_sgd  # noqa: F401  (sets 1 thread and deterministic algorithms on import)
+        torch.use_deterministic_algorithms(False)
+    for name, which, kind, lr, epochs, init, degree in SEED_RUNS:
+        X, y = C.seed_data(which)
+        finals = {}
+
+        def cfit():
+            r = C.fit(X, y, kind, epochs=epochs, lr=lr, reduction=1, solver="gd",
+                      standardize="off", degree=degree, init=init)
+            finals["descent C"] = (r.final_loss, params_of(r))
+            return r.seconds
+        fns = {"descent C": cfit}
+        if desc_py is not None:
+            if kind == LINEAR:
+                mk = lambda: desc_py.LinearRegression(lr=lr, max_epochs=epochs, reduction="sum")  # noqa
+            elif kind == POLYNOMIAL:
+                mk = lambda: desc_py.PolynomialRegression(degree, lr=lr, max_epochs=epochs,  # noqa
+                                                          reduction="sum")
+            else:
+                mk = lambda: desc_py.Legendre3Regression(tuple(init), lr=lr,  # noqa
+                                                         max_epochs=epochs, reduction="sum")
+
+            def pfit():
+                s, m = timed(lambda: mk().fit(X, y))
+                finals["descent py"] = (m.loss_, None)
+                return s
+            fns["descent py"] = pfit
+        if torch is not None:
+            trun = torch_seed(X, y[:], kind, lr, epochs, init, degree)
+
+            def tfit():
+                s, final, p = trun()
+                finals["torch"] = (final, p)
+                return s
+            fns["torch"] = tfit
+        t = interleaved(fns, rounds)
+        ref = best(t["descent C"])
+        for who in ("descent C", "descent py", "torch"):
+            if who not in t:
+                out(f"{name:30s} {who:14s} {'not installed':>10s}")
+                continue
+            b_ = best(t[who])
+            ratio = "" if who == "descent C" else f"{b_ / ref:.1f}x"
+            out(f"{name:30s} {who:14s} {fmt_t(b_):>10s} {fmt_t(med(t[who])):>10s}"
+                f" {finals[who][0]:14.7g} {ratio:>16s}")
+            emit(section="seed", case=name, contender=who, s_best=b_, s_median=med(t[who]),
+                 final_loss=finals[who][0], rounds=rounds,
+                 ratio_best=None if who == "descent C" else b_ / ref,
+                 ratio_median=None if who == "descent C" else med(t[who]) / med(t["descent C"]))
+        if "torch" in finals:
+            pd, pt = finals["descent C"][1], finals["torch"][1]
+            dev = float(np.max(np.abs(pd - pt)) / max(np.max(np.abs(pt)), 1e-12))
+            out(f"{'':30s} parameters descent C vs torch: max rel. difference {dev:.1e}")
+
+
+# ---- shuffled minibatch SGD ----------------------------------------------------------------------
+def section_sgd(C, desc_py, n, d, K, rounds):
+    out(f"\n== Shuffled minibatch SGD, linear {n}x{d} (1 thread) ==")
+    out("descent: batch 32, momentum 0.9, shuffle on, lr 1e-3; sklearn SGDRegressor: its own "
+        "per-sample SGD (batch 1, no momentum), shuffle on, constant eta0 1e-3, float64 X. "
+        "Both: epoch = (T(1+K) - T(1)) / K, best of the rounds")
+    X, y, _ = gauss_data(n, d, seed=2)
+    fns = {}
+
+    def cfit(ep):
+        return C.fit(X, y, LINEAR, epochs=ep, lr=1e-3, batch=32, momentum=0.9, shuffle=1,
+                     solver="gd", standardize="off").seconds
+    fns["descent C b32/1"] = lambda: cfit(1)
+    fns["descent C b32/1+K"] = lambda: cfit(1 + K)
+    if desc_py is not None:
+        def pfit(ep):
+            m = desc_py.LinearRegression(lr=1e-3, max_epochs=ep, batch_size=32, momentum=0.9,
+                                         solver="gd", standardize="off")
+            return timed(lambda: m.fit(X, y))[0]
+        fns["descent py b32/1"] = lambda: pfit(1)
+        fns["descent py b32/1+K"] = lambda: pfit(1 + K)
+    if sklearn is not None:
         from sklearn.linear_model import SGDRegressor
         X64, y64 = X.astype(np.float64), y.astype(np.float64)
-        import warnings
 
-        def sk():
+        def sfit(ep):
+            m = SGDRegressor(penalty=None, learning_rate="constant", eta0=1e-3, max_iter=ep,
+                             tol=None, shuffle=True, random_state=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                SGDRegressor(max_iter=1, tol=None, shuffle=True, random_state=0).fit(X64, y64)
-        fns["sklearn"] = sk
-    b = interleaved(fns, rounds)
-    print(f"\n== sgd: one shuffled epoch at {n} x {d}, fastest of {rounds} ==")
-    print(f"  descent batch 32, momentum 0.9 (C API)  {n / b['descent'] / 1e6:8.2f} M samples/s")
-    if "sklearn" in b:
-        print(f"  sklearn SGDRegressor (per sample)       {n / b['sklearn'] / 1e6:8.2f} M samples/s   "
-              f"descent {b['sklearn'] / b['descent']:.1f}x faster")
-    else:
-        print("  sklearn: not installed")
+                return timed(lambda: m.fit(X64, y64))[0]
+        fns["sklearn SGDRegressor/1"] = lambda: sfit(1)
+        fns["sklearn SGDRegressor/1+K"] = lambda: sfit(1 + K)
+    with threads_limit(1):
+        t = interleaved(fns, rounds)
+    out(f"{'contender':26s} {'best/epoch':>12s} {'median':>12s} {'M samples/s':>12s}"
+        f" {'descent C / peer':>17s}")
+    rate = {}
+    for name in ("descent C b32", "descent py b32", "sklearn SGDRegressor"):
+        if f"{name}/1" not in t:
+            out(f"{name:26s} {'not installed':>12s}")
+            continue
+        eb = (best(t[f"{name}/1+K"]) - best(t[f"{name}/1"])) / K
+        em = (med(t[f"{name}/1+K"]) - med(t[f"{name}/1"])) / K
+        rate[name] = n / eb
+        ratio = "" if name == "descent C b32" else f"{rate['descent C b32'] / rate[name]:.2f}x"
+        out(f"{name:26s} {fmt_t(eb):>12s} {fmt_t(em):>12s} {n / eb / 1e6:12.2f} {ratio:>17s}")
+        emit(section="sgd", case=f"linear/{n}x{d}", contender=name, s_epoch_best=eb,
+             s_epoch_median=em, samples_per_s=n / eb, K=K, rounds=rounds)
 
 
-def section_seed(rounds):
-    print(f"\n== seed: the walkthrough's three runs end to end, fastest of {rounds} ==")
-    rng = np.random.default_rng(4)
-    X = rng.standard_normal((1000, 3)).astype(np.float32)
-    y = (3 + X @ np.array([1, 2, 4], np.float32)).astype(np.float32)
-    xs = np.linspace(-math.pi, math.pi, 2000, dtype=np.float32).reshape(-1, 1)
-    ys = np.sin(xs[:, 0]).astype(np.float32)
-    sumr = _capi.REDUCTION["sum"]
-    lin = CModel("linear", 3, lr=1e-4, max_epochs=500, reduction=sumr,
-                 solver=_capi.SOLVER["gd"], standardize=_capi.STANDARDIZE["off"])
-    cub = CModel("polynomial", 1, degree=3, lr=1e-6, max_epochs=2000, reduction=sumr,
-                 solver=_capi.SOLVER["gd"], standardize=_capi.STANDARDIZE["off"])
-    leg = CModel("legendre3", 1, lr=5e-6, max_epochs=2000, reduction=sumr,
-                 solver=_capi.SOLVER["gd"], standardize=_capi.STANDARDIZE["off"])
-    leg_init = np.array([0.0, -1.0, 0.0, 0.3], np.float32)
+# ---- time to the optimum -------------------------------------------------------------------------
+def logistic_optimum(X, y):
+    """Mean BCE at the optimum: Newton in float64 on standardized columns (independent of
+    every contender), run until the Newton decrement is at rounding level."""
+    X64 = X.astype(np.float64)
+    mu, sd = X64.mean(0), X64.std(0)
+    Z = np.hstack([np.ones((X.shape[0], 1)), (X64 - mu) / sd])
+    del X64
+    y64 = y.astype(np.float64)
+    th = np.zeros(Z.shape[1])
+    for _ in range(100):
+        z = Z @ th
+        p = 1.0 / (1.0 + np.exp(-z))
+        g = Z.T @ (p - y64) / len(y64)
+        H = (Z * (p * (1 - p))[:, None]).T @ Z / len(y64)
+        step = np.linalg.solve(H, g)
+        th -= step
+        if g @ step < 1e-20:
+            break
+    return bce_loss(Z @ th, y)
 
-    def leg_fit():
-        leg.lib.dsc_reset(leg.m)
-        leg.lib.dsc_set_params(leg.m, leg_init.ctypes.data, 4)
-        return leg.lib.dsc_fit(leg.m, xs.ctypes.data, ys.ctypes.data, 2000, ctypes.byref(leg.rep))
 
-    fns = {"c lin": lambda: lin.fit(X, y), "c cub": lambda: cub.fit(xs, ys), "c leg": leg_fit}
-    if torch is not None:
-        def t_lin():
-            torch.set_num_threads(1)
-            Xt, yt = torch.from_numpy(X), torch.from_numpy(y).reshape(-1, 1)
-            model = torch.nn.Linear(3, 1)
-            torch.nn.init.zeros_(model.weight), torch.nn.init.zeros_(model.bias)
-            opt = torch.optim.SGD(model.parameters(), lr=1e-4)
-            for _ in range(500):
-                opt.zero_grad()
-                loss = ((model(Xt) - yt) ** 2).sum()
-                loss.backward()
-                opt.step()
+def raw_score(m, X64):
+    """b + w.x in float64 from a fitted estimator's coef_ / intercept_ (a pipeline: its own
+    decision_function / predict on float64 X), so float32 outputs do not blur the gap."""
+    if hasattr(m, "steps"):
+        f = getattr(m, "decision_function", None) or m.predict
+        return np.asarray(f(X64), np.float64)
+    w = np.ravel(np.asarray(m.coef_, np.float64))
+    b = float(np.ravel(np.asarray(m.intercept_, np.float64))[0])
+    return X64 @ w + b
 
-        def t_cub():
-            torch.set_num_threads(1)
-            x, yy = torch.from_numpy(xs[:, 0]), torch.from_numpy(ys)
-            p = torch.zeros(4, requires_grad=True)
-            opt = torch.optim.SGD([p], lr=1e-6)
-            for _ in range(2000):
-                opt.zero_grad()
-                pred = p[0] + p[1] * x + p[2] * x ** 2 + p[3] * x ** 3
-                loss = ((pred - yy) ** 2).sum()
-                loss.backward()
-                opt.step()
 
-        def t_leg():
-            torch.set_num_threads(1)
-            x, yy = torch.from_numpy(xs[:, 0]), torch.from_numpy(ys)
-            p = torch.tensor([0.0, -1.0, 0.0, 0.3], requires_grad=True)
-            opt = torch.optim.SGD([p], lr=5e-6)
-            for _ in range(2000):
-                opt.zero_grad()
-                t = p[2] + p[3] * x
-                pred = p[0] + p[1] * 0.5 * (5 * t ** 3 - 3 * t)
-                loss = ((pred - yy) ** 2).sum()
-                loss.backward()
-                opt.step()
-        fns.update({"t lin": t_lin, "t cub": t_cub, "t leg": t_leg})
-    b = interleaved(fns, rounds)
-    for key, name in (("lin", "linear 1000x3, 500 epochs"), ("cub", "cubic to sin x, 2000 epochs"),
-                      ("leg", "Legendre3, 2000 epochs")):
-        tc = b[f"c {key}"]
-        if f"t {key}" in b:
-            tt = b[f"t {key}"]
-            print(f"  {name:30s} descent {fmt_t(tc)}   PyTorch {fmt_t(tt)}   descent {tt / tc:7.1f}x faster")
+def bce_loss(z, y):
+    z = np.asarray(z, np.float64)
+    return float(np.mean(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z))
+
+
+def mse_loss(pred, y):
+    return float(np.mean((np.asarray(pred, np.float64) - y) ** 2))
+
+
+class SklearnexLog(logging.Handler):
+    """Collects sklearnex's 'running accelerated version' / 'fallback' messages."""
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.msgs = []
+
+    def emit(self, record):
+        self.msgs.append(record.getMessage())
+
+
+def section_optimum(C, desc_py, n, d, rounds):
+    out(f"\n== Time to the optimum with defaults, {n}x{d}, physical-unit columns (1 thread) ==")
+    if sklearn is None:
+        out("scikit-learn not installed: section skipped")
+        return
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    import time_to_optimum as tto  # tests/bench/time_to_optimum.py: its data generator
+    X, y_lin, y_log = tto.data(n, d)
+    X64 = X.astype(np.float64)  # scikit-learn computes in float64; converted once, not timed
+    opt_lin = tto.lstsq_loss(X, y_lin)
+    opt_log = logistic_optimum(X, y_log)
+    out("descent: defaults (lr 0, solver AUTO, standardize AUTO), float32 X. sklearn: float64 X"
+        " (converted once, not timed). sklearnex: f32 / f64 = float32 / float64 X. Logistic"
+        " without penalty (sklearn C=inf; sklearnex C=1e10, as C=inf makes it fall back), lbfgs"
+        " with its defaults (tol 1e-4, max_iter 100), on the raw columns and after a"
+        " StandardScaler (timed, in a pipeline). rel. gap = (loss - optimum) / optimum, the"
+        " optimum from float64 least squares / a float64 Newton solve on standardized columns."
+        " how: the solver that ran (sklearnex: oneDAL or fallback, from its log)")
+    sx_log = SklearnexLog()
+    if sklearnex is not None:
+        from sklearnex.linear_model import LinearRegression as XLinear
+        from sklearnex.linear_model import LogisticRegression as XLogistic
+        lg = logging.getLogger("sklearnex")
+        for h in list(lg.handlers):
+            lg.removeHandler(h)
+        lg.setLevel(logging.INFO)
+        lg.addHandler(sx_log)
+        lg.propagate = False
+
+    def sx_how():
+        fit_msgs = [m for m in sx_log.msgs if ".fit:" in m]
+        if any("fallback" in m for m in fit_msgs):
+            return "sklearnex: fallback"
+        return "sklearnex: oneDAL" if any("accelerated" in m for m in fit_msgs) else "?"
+
+    for task, y, opt in (("least squares", y_lin, opt_lin), ("logistic", y_log, opt_log)):
+        kind = LOGISTIC if task == "logistic" else LINEAR
+        loss_of = bce_loss if kind == LOGISTIC else mse_loss
+        info = {}
+        fns = {}
+
+        def cfit():
+            r = C.fit(X, y, kind)
+            p = params_of(r)
+            info["descent C"] = (loss_of(X64 @ p[1:] + p[0], y), r.epochs_run,
+                                 ["?", "gd", "newton"][r.solver] + ("" if r.converged
+                                                                    else " NOT converged"))
+            return r.seconds
+        fns["descent C"] = cfit
+        if desc_py is not None:
+            Est = desc_py.LogisticRegression if kind == LOGISTIC else desc_py.LinearRegression
+
+            def pfit():
+                s, m = timed(lambda: Est().fit(X, y))
+                info["descent py"] = (loss_of(raw_score(m, X64), y), m.n_iter_,
+                                      m.fit_report_["solver"])
+                return s
+            fns["descent py"] = pfit
         else:
-            print(f"  {name:30s} descent {fmt_t(tc)}   PyTorch not installed")
+            fns["descent py"] = None
+
+        def peer(name, make, XX, how):
+            """A scikit-learn style estimator, timed from construction through fit."""
+            def f():
+                sx_log.msgs.clear()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    s, m = timed(lambda: make().fit(XX, y))
+                    z = raw_score(m, X64)
+                last = m[-1] if hasattr(m, "steps") else m
+                it = int(np.ravel(getattr(last, "n_iter_", [1]))[0])
+                info[name] = (loss_of(z, y), it, how() if callable(how) else how)
+                return s
+            fns[name] = f
+
+        if kind == LINEAR:
+            peer("sklearn LinearRegression", LinearRegression, X64, "lstsq")
+            for tag, XX in (("f32", X), ("f64", X64)):
+                name = f"sklearnex LinearRegression {tag}"
+                if sklearnex is None:
+                    fns[name] = None
+                else:
+                    peer(name, XLinear, XX, sx_how)
+        else:
+            peer("sklearn LogisticRegression", lambda: LogisticRegression(C=np.inf), X64, "lbfgs")
+            peer("sklearn Scaler+LogisticRegression",
+                 lambda: make_pipeline(StandardScaler(), LogisticRegression(C=np.inf)), X64,
+                 "lbfgs")
+            for tag, XX in (("f32", X), ("f64", X64)):
+                for scaled in (False, True):
+                    name = "sklearnex " + ("Scaler+" if scaled else "") + \
+                        f"LogisticRegression {tag}"
+                    if sklearnex is None:
+                        fns[name] = None
+                    elif scaled:
+                        peer(name, lambda: make_pipeline(StandardScaler(), XLogistic(C=1e10)),
+                             XX, sx_how)
+                    elif tag == "f32":  # raw columns: f32 only (the slow unconverged row)
+                        peer(name, lambda: XLogistic(C=1e10), XX, sx_how)
+        order = list(fns)
+        with threads_limit(1):
+            t = interleaved({k: v for k, v in fns.items() if v is not None}, rounds,
+                            warmup=False)  # fits of 0.1 s and more
+        ref = best(t["descent C"])
+        out(f"{'':2s}{task}: optimum {opt:.9g}")
+        out(f"  {'contender':40s} {'best':>10s} {'median':>10s} {'iters':>6s} {'rel. gap':>10s}"
+            f" {'peer/descent C':>15s}  how")
+        for name in order:
+            if name not in t:
+                out(f"  {name:40s} {'not installed':>10s}")
+                continue
+            b_ = best(t[name])
+            loss, it, how = info[name]
+            gap = (loss - opt) / opt
+            ratio = "" if name == "descent C" else f"{b_ / ref:.2f}x"
+            out(f"  {name:40s} {fmt_t(b_):>10s} {fmt_t(med(t[name])):>10s} {it:6d} {gap:10.2e}"
+                f" {ratio:>15s}  {how}")
+            emit(section="optimum", case=f"{task}/{n}x{d}", contender=name, s_best=b_,
+                 s_median=med(t[name]), iters=it, rel_gap=gap, how=how, rounds=rounds,
+                 ratio_best=None if name == "descent C" else b_ / ref)
+
+
+# ---- header ------------------------------------------------------------------------------------
+def lscpu():
+    try:
+        txt = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except Exception:
+        return {}
+    d = {}
+    for line in txt.splitlines():
+        if ":" in line:
+            k, v = line.split(":", 1)
+            d[k.strip()] = v.strip()
+    return d
 
 
 def main():
+    global ARGS
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke run)")
-    ap.add_argument("--only", default="", help="comma list of sections: epoch,optimum,sgd,seed")
-    ap.add_argument("--optimum-rounds", type=int, default=3, help="rounds of the optimum section")
-    a = ap.parse_args()
-    secs = set(a.only.split(",")) if a.only else {"epoch", "optimum", "sgd", "seed"}
-    n = 20000 if a.quick else 1000000
-    rounds = 2 if a.quick else 5
-    print(f"peer benchmark — CPU: {cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
-    print(f"descent {descent.__version__} ({_capi.library_path()}), numpy {np.__version__}, "
-          f"torch {getattr(torch, '__version__', 'not installed')}, "
-          f"scikit-learn {getattr(sklearn, '__version__', 'not installed')}, "
-          f"scikit-learn-intelex {getattr(sklearnex, '__version__', 'not installed') if sklearnex else 'not installed'}")
-    if "epoch" in secs:
-        section_epoch(n, 32, rounds, 5 if a.quick else 10)
-    if "optimum" in secs:
-        section_optimum(n, 32, 1 if a.quick else a.optimum_rounds)
-    if "sgd" in secs:
-        section_sgd(min(n, 1000000), 32, rounds)
-    if "seed" in secs:
-        section_seed(rounds)
+    ap.add_argument("--quick", action="store_true", help="small sizes, 2 rounds (smoke run)")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds (default 5; quick 2)")
+    ap.add_argument("--build", default=os.environ.get("DESCENT_BENCH_BUILD", DEFAULT_BUILD),
+                    help="build directory of the bench preset (default build/bench)")
+    ap.add_argument("--sections", default="epoch,seed,sgd,optimum",
+                    help="comma list of epoch, seed, sgd, optimum")
+    ap.add_argument("--json-only", action="store_true", help="print only the JSON lines")
+    ARGS = ap.parse_args()
+    rounds = ARGS.rounds or (2 if ARGS.quick else 5)
+    sections = set(ARGS.sections.split(","))
+    warnings.simplefilter("ignore", category=UserWarning)
+
+    drv = os.path.join(ARGS.build, "tests", "bench", "libdescent_peer_c.so")
+    shared = os.path.join(ARGS.build, "ports", "libdescent.so")
+    if not os.path.exists(drv):
+        raise SystemExit(f"{drv} not found: run `cmake --workflow --preset bench` first")
+    # The Python package uses the same build's shared library, so both descent rows run the
+    # same kernels (DESCENT_LIBRARY always wins in the package's loader).
+    if "DESCENT_LIBRARY" not in os.environ and os.path.exists(shared):
+        os.environ["DESCENT_LIBRARY"] = shared
+    C = CDriver(drv)
+    desc_py = optional("descent")
+    if desc_py is None:  # not pip-installed: the source tree's package
+        sys.path.insert(0, os.path.join(ROOT, "ports", "python", "src"))
+        desc_py = optional("descent")
+    sys.path.insert(0, HERE)
+    if daal4py is not None:
+        daal4py.daalinit(1)  # sklearnex/oneDAL on one thread, as every other 1t row
+    torch1 = torch.get_num_threads() if torch is not None else None
+
+    cpu = lscpu()
+    out("descent peer benchmark" + (" (--quick: small sizes, a smoke run)" if ARGS.quick else ""))
+    out(f"cpu: {cpu.get('Model name', platform.processor())}; {cpu.get('CPU(s)', '?')} CPUs, "
+        f"{cpu.get('Thread(s) per core', '?')} thread(s)/core, {cpu.get('Core(s) per socket', '?')}"
+        f" core(s)/socket, {cpu.get('Socket(s)', '?')} socket(s); os.cpu_count {os.cpu_count()}; "
+        f"loadavg {open('/proc/loadavg').read().split()[:3] if os.path.exists('/proc/loadavg') else '?'}")
+    vers = {"python": platform.python_version(), "numpy": np.__version__}
+    for dist, mod in (("torch", torch), ("scikit-learn", sklearn),
+                      ("scikit-learn-intelex", sklearnex), ("descent", desc_py)):
+        try:
+            from importlib.metadata import version
+            vers[dist] = version(dist) if mod is not None else "not installed"
+        except Exception:
+            vers[dist] = getattr(mod, "__version__", "?") if mod is not None else \
+                "not installed"
+    out("versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()))
+    out(f"descent: AUTO path {C.auto_backend}; C driver {drv}; Python package "
+        f"{getattr(desc_py, '__file__', '-')} on {os.environ.get('DESCENT_LIBRARY', '(bundled)')}")
+    out(f"threads: 1t rows pin BLAS ({'threadpoolctl' if threadpoolctl else 'NOT pinned: no threadpoolctl'})"
+        f", torch.set_num_threads, daal4py.daalinit(1); 2t rows use a 2-thread descent_pool "
+        f"and torch.set_num_threads(2) (torch default here: {torch1})")
+    out(f"timing: {rounds} interleaved rounds; 'best' = fastest round, 'median' = median round;"
+        " ratios from best times")
+    emit(section="header", cpu=cpu.get("Model name"), cpus=os.cpu_count(), rounds=rounds,
+         quick=ARGS.quick, versions=vers, auto_path=C.auto_backend)
+
+    if ARGS.quick:
+        sizes = [(100_000, 32, 10), (10_000, 32, 50)]
+        sgd = (20_000, 32, 5)
+        opt = (100_000, 32)
+    else:
+        sizes = [(1_000_000, 32, 20), (100_000, 32, 100)]
+        sgd = (100_000, 32, 10)
+        opt = (1_000_000, 32)
+    if "epoch" in sections:
+        section_epoch(C, desc_py, sizes, rounds)
+    if "seed" in sections:
+        section_seed(C, desc_py, rounds)
+    if "sgd" in sections:
+        section_sgd(C, desc_py, *sgd, rounds)
+    if "optimum" in sections:
+        section_optimum(C, desc_py, *opt, max(2, rounds - 2) if not ARGS.quick else rounds)
+    if not ARGS.json_only:
+        print()
+        for j in JSON_LINES:
+            print("JSON " + json.dumps(j))
 
 
 if __name__ == "__main__":
