@@ -138,6 +138,29 @@ TEST_CASE("reliability: the automatic learning rate is finite and the model relo
     CHECK(reload(blob, &arena, &l) == DSC_OK);
 }
 
+TEST_CASE("reliability: LEGENDRE3 leaving its saddle on a near-constant column keeps finite parameters") {
+    // fuzz_fit (CI): LEGENDRE3 under NEWTON with standardization starts from the saddle b = d = 0
+    // and moves to d' = 0.5 in standardized coordinates. On a column whose spread is ~1e-44 the
+    // raw d = 0.5 / std overflows float32, and that move skipped the finiteness check every
+    // other update makes: the fit returned DSC_OK with d = +Inf.
+    dsc_config c;
+    dsc_config_init(&c, DSC_LEGENDRE3, 1);
+    c.max_epochs = 4;
+    c.reduction = DSC_REDUCTION_SUM;
+    dsct::Model m(c);
+    REQUIRE(m.status == DSC_OK);
+    const float X[4] = {0.0f, 1e-44f, 0.0f, 1e-44f}, y[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+    dsc_fit_report rep;
+    const dsc_status s = dsc_fit(m.m, X, y, 4, &rep);
+    CHECK((s == DSC_OK || s == DSC_ERR_DIVERGED));
+    CHECK(rep.solver == DSC_SOLVER_NEWTON);
+    CHECK(rep.standardized == 1);
+    CHECK(all_finite(params_of(m.m)));
+    std::vector<uint64_t> arena;
+    dsc_model *l = nullptr;
+    CHECK(reload(save_blob(m.m), &arena, &l) == DSC_OK);
+}
+
 TEST_CASE("reliability: SSE2 partial loads and stores never dereference a misaligned double") {
     // Found by the fuzz corpora replayed in the gcc ASan+UBSan build (tests/CMakeLists.txt,
     // fuzz_*_corpus): kernels/x86_sse2.cpp moves 2 floats with _mm_load_sd / _mm_store_sd
