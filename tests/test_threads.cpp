@@ -25,6 +25,7 @@ struct Case {
     dsc_model_kind kind;
     uint32_t d, batch;
     float lr, momentum;
+    uint32_t solver = DSC_SOLVER_AUTO;  // AUTO with lr 0 and the full batch: NEWTON
 };
 
 std::vector<float> train(const Case &c, const dsct::Data &d, dsc_parallel_for_fn pf, void *pool,
@@ -38,6 +39,7 @@ std::vector<float> train(const Case &c, const dsct::Data &d, dsc_parallel_for_fn
     cfg.parallel_for = pf;
     cfg.pool = pool;
     cfg.max_tasks = max_tasks;
+    cfg.solver = c.solver;
     dsct::Model m(cfg);
     REQUIRE(m.status == DSC_OK);
     REQUIRE(dsc_fit(m.m, d.X.data(), d.y.data(), d.n, rep) == DSC_OK);
@@ -45,9 +47,12 @@ std::vector<float> train(const Case &c, const dsct::Data &d, dsc_parallel_for_fn
 }
 
 const Case kCases[] = {
-    {"linear full batch, automatic lr", DSC_LINEAR, 7, 0, 0.0f, 0.0f},
+    {"linear defaults (standardized NEWTON: threaded curvature pass)", DSC_LINEAR, 7, 0, 0.0f, 0.0f},
+    {"logistic defaults (NEWTON, exact Hessian)", DSC_LOGISTIC, 5, 0, 0.0f, 0.0f},
+    {"linear full batch GD, automatic lr", DSC_LINEAR, 7, 0, 0.0f, 0.0f, DSC_SOLVER_GD},
     {"logistic full batch, momentum", DSC_LOGISTIC, 5, 0, 0.5f, 0.9f},
-    {"polynomial full batch, automatic lr", DSC_POLYNOMIAL, 1, 0, 0.0f, 0.0f},
+    {"polynomial defaults (NEWTON)", DSC_POLYNOMIAL, 1, 0, 0.0f, 0.0f},
+    {"polynomial full batch GD, automatic lr", DSC_POLYNOMIAL, 1, 0, 0.0f, 0.0f, DSC_SOLVER_GD},
     {"linear minibatch of 40000 rows", DSC_LINEAR, 3, 40000, 0.05f, 0.0f},
 };
 
@@ -65,6 +70,7 @@ TEST_CASE("threads: results do not depend on task order or slot count") {
         const dsct::Data d = data_for(c);
         dsc_fit_report r0, r1;
         const std::vector<float> ref = train(c, d, nullptr, nullptr, 0, &r0);
+        CHECK(r0.solver == (c.solver == DSC_SOLVER_GD || c.lr != 0.0f ? DSC_SOLVER_GD : DSC_SOLVER_NEWTON));
         for (uint32_t slots : {1u, 2u, 3u, 7u, 16u}) {
             CAPTURE(slots);
             CHECK(dsct::bits_equal(ref, train(c, d, reverse_for, nullptr, slots, &r1)));

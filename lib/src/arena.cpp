@@ -50,7 +50,9 @@ bool compute_layout(const dsc_config &cfg, bool predict_only, Layout *lay) {
             ok = ok && take(&cur, p, sizeof(double), 8, &lay->jrow);
         }
         if (cfg.parallel_for) {
-            const uint64_t slot = (p + 2) * sizeof(double) + (p + (p & 1)) * sizeof(float);
+            // NEWTON's curvature pass runs in the same slots, with a curvature block and a
+            // Jacobian row each.
+            const uint64_t slot = slot_curv_bytes(p) + (r.newton ? (p * (p + 1) / 2 + p) * 8 : 0);
             lay->slot_bytes = (uint32_t)slot;  // p < 2^24: fits
             lay->n_slots = cfg.max_tasks;
             ok = ok && take(&cur, cfg.max_tasks, slot, 8, &lay->slots);

@@ -32,7 +32,7 @@ struct Layout {
     uint32_t work;      // float[p]            scratch: candidate params / power-iteration vector
     uint32_t idx;       // uint32[batch_size]  scratch: shuffled row indices
     uint32_t slots;     // n_slots task slots  scratch: per-task sums when parallel_for is set
-    uint32_t slot_bytes;  // one slot: grad double[p], loss + max_sq double[2], acc float[p]
+    uint32_t slot_bytes;  // one slot: see slot_curv_bytes
     uint32_t n_slots;
     uint32_t tparams;   // float[p]            persistent, standardized: training parameters
     uint32_t best;      // float[p]            scratch: lowest-loss training params of a fit
@@ -43,6 +43,11 @@ struct Layout {
     uint32_t jrow;      // double[p]           scratch, NEWTON: a row's Jacobian / the step
     uint32_t total;     // bytes from the model start to the end of the last array
 };
+
+// One task slot: grad double[p], loss + max_sq double[2], acc float[p] (padded to 8 bytes),
+// then under NEWTON the chunk's curvature double[p (p + 1) / 2] and a Jacobian row double[p],
+// starting this many bytes into the slot.
+inline uint64_t slot_curv_bytes(uint64_t p) { return (p + 2) * 8 + (p + (p & 1)) * 4; }
 
 // What AUTO settings stand for, decided from the config alone (so dsc_arena_size is exact).
 struct Resolved {

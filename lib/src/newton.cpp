@@ -26,10 +26,62 @@ CurvFn curv_fn(const dsc_model *m) {
 
 inline size_t tri(uint32_t p) { return (size_t)p * (p + 1) / 2; }
 
+// One wave of curvature tasks: task i computes chunk first + i into task slot i.
+struct CurvJob {
+    dsc_model *m;
+    const RowSet *rs;
+    size_t first;
+    const float *theta;
+    bool full;
+};
+
+void curv_task(void *arg, uint32_t i) {
+    const CurvJob &job = *static_cast<const CurvJob *>(arg);
+    dsc_model *m = job.m;
+    const uint32_t p = m->n_params;
+    const size_t first_row = (job.first + i) * kChunkRows;
+    const size_t cnt =
+        job.rs->count - first_row < kChunkRows ? job.rs->count - first_row : kChunkRows;
+    unsigned char *slot = at<unsigned char>(m, m->lay.slots + i * m->lay.slot_bytes);
+    double *g = reinterpret_cast<double *>(slot);
+    double *h = reinterpret_cast<double *>(slot + slot_curv_bytes(p));
+    curv_fn(m)(sub_rows(*job.rs, first_row, cnt), column_map(m), job.theta, m->cfg.degree,
+               h + tri(p), job.full ? g : nullptr, job.full ? h : nullptr, &g[p]);
+}
+
+// The pass over the caller's parallel_for, max_tasks chunks per call: chunk 0's sums are
+// copied and every later chunk's added in chunk order, the same additions as the serial pass
+// below, so the result is bit-identical whatever the thread count.
+DSC_NOINLINE void parallel_curvature(dsc_model *m, const RowSet &all, const float *theta,
+                                     bool full, double *loss) {
+    const uint32_t p = m->n_params;
+    double *g = at<double>(m, m->lay.grad), *h = at<double>(m, m->lay.hess);
+    const size_t chunks = (all.count + kChunkRows - 1) / kChunkRows;
+    for (size_t wave = 0; wave < chunks; wave += m->lay.n_slots) {
+        const size_t k = chunks - wave < m->lay.n_slots ? chunks - wave : m->lay.n_slots;
+        CurvJob job = {m, &all, wave, theta, full};
+        m->cfg.parallel_for(m->cfg.pool, (uint32_t)k, curv_task, &job);
+        for (size_t i = 0; i < k; ++i) {
+            const unsigned char *slot = at<unsigned char>(m, m->lay.slots + (uint32_t)i * m->lay.slot_bytes);
+            const double *gs = reinterpret_cast<const double *>(slot);
+            const double *hs = reinterpret_cast<const double *>(slot + slot_curv_bytes(p));
+            const bool first = wave + i == 0;
+            *loss = first ? gs[p] : *loss + gs[p];
+            if (!full) continue;
+            for (uint32_t j = 0; j < p; ++j) g[j] = first ? gs[j] : g[j] + gs[j];
+            for (size_t q = 0; q < tri(p); ++q) h[q] = first ? hs[q] : h[q] + hs[q];
+        }
+    }
+}
+
 // Loss (and with `full` the gradient into grad, the curvature into hess) of theta over all
 // rows; chunk sums are folded in chunk order, as every other full-batch pass.
 DSC_NOINLINE void curvature_pass(dsc_model *m, const RowSet &all, const float *theta, bool full,
                                  double *loss) {
+    if (m->cfg.parallel_for && all.count > kChunkRows) {
+        parallel_curvature(m, all, theta, full, loss);
+        return;
+    }
     const uint32_t p = m->n_params;
     const CurvFn fn = curv_fn(m);
     const ColumnMap map = column_map(m);

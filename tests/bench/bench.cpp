@@ -10,7 +10,8 @@
 //             fused loss+gradient pass that dsc_fit runs once per epoch (the optimizer step
 //             after it is O(parameters) and left out)
 //   sgd       minibatch SGD samples/s, timed as the difference of two dsc_fit calls
-//   threads   the 1000000x32 epoch through descent_pool with 1 and 2 threads
+//   threads   the 1000000x32 epoch through descent_pool with 1 and 2 threads, and the whole
+//             fit with defaults (standardized NEWTON) on the same pools
 //   xcheck    the epoch of two cases timed through dsc_fit as well (difference method)
 //   targets   PASS/MISS against the goals for this machine
 // Every measurement: repeat the operation until one repetition takes >= 0.2 s (0.02 s with
@@ -1134,6 +1135,8 @@ void run_threads(std::vector<Data> &sets) {
     for (uint32_t k : kinds)
         for (const auto &p : paths)
             any |= selected(std::string("threads/") + kind_name(k) + "/" + shape(n, d) + "/" + p.name);
+    for (uint32_t k : kinds)
+        any |= selected(std::string("threads/fit-defaults/") + kind_name(k) + "/" + shape(n, d));
     if (!any) return;
     Data *D = nullptr;
     for (auto &s : sets)
@@ -1240,6 +1243,52 @@ void run_threads(std::vector<Data> &sets) {
             if (!tgt.empty()) j.str("target", tgt);
             j.emit();
         }
+    }
+    // The whole fit with defaults (standardized NEWTON: a statistics pass, then curvature
+    // passes of n p^2 / 2 multiply-adds each, and loss passes), AUTO path: the time to the
+    // optimum a user sees, without a pool and on pools of 1 and 2 threads.
+    for (uint32_t k : kinds) {
+        const std::string cname = std::string(kind_name(k)) + "/" + shape(n, d);
+        const std::string key = "threads/fit-defaults/" + cname;
+        if (!selected(key)) continue;
+        const float *y = k == DSC_LOGISTIC ? D->y_log.p : D->y_lin.p;
+        Model M[3];
+        dsc_config cfg[3];
+        std::vector<std::function<void()>> fns;
+        uint32_t passes = 0;
+        for (int v = 0; v < 3; ++v) {
+            dsc_config_init(&cfg[v], (dsc_model_kind)k, d);
+            if (v > 0) {
+                cfg[v].parallel_for = dsc_pool_parallel_for;
+                cfg[v].pool = v == 1 ? pool1 : pool2;
+            }
+            if (!M[v].create(cfg[v])) break;
+            fns.push_back([&, v] {
+                dsc_fit_report rep;
+                dsc_create(&cfg[v], M[v].arena.data(), M[v].arena.size() * 8, &M[v].m);
+                dsc_fit(M[v].m, D->X.p, y, n, &rep);
+                passes = rep.epochs_run;
+            });
+        }
+        if (fns.size() != 3) continue;
+        const std::vector<Meas> ms = measure_interleaved(fns);
+        const double t[3] = {ms[0].best, ms[1].best, ms[2].best};
+        const bool noisy = ms[0].all_noisy || ms[1].all_noisy || ms[2].all_noisy;
+        g_noisy_count += noisy;
+        HUMAN("%-20s %-7s %11s %11s %11s %8s%s  (fit with defaults: NEWTON, %u passes)\n",
+              cname.c_str(), "auto", fmt_time(t[0]).c_str(), fmt_time(t[1]).c_str(),
+              fmt_time(t[2]).c_str(), fmt_x(t[1] / t[2]).c_str(), noisy ? "!" : " ", passes);
+        Json j;
+        j.str("section", "threads")
+            .str("case", "fit-defaults/" + cname)
+            .str("path", "auto")
+            .num("us_no_pool", t[0] * 1e6)
+            .num("us_1t", t[1] * 1e6)
+            .num("us_2t", t[2] * 1e6)
+            .num("speedup_2t", t[1] / t[2])
+            .num("read_bw_ratio", bw_ratio)
+            .boolean("noisy", noisy);
+        j.emit();
     }
     dsc_pool_destroy(pool1);
     dsc_pool_destroy(pool2);
