@@ -1,5 +1,6 @@
 """The estimator interface: parameters, continuation, history, save/load, errors, inputs."""
 import copy
+import os
 import pickle
 
 import numpy as np
@@ -281,3 +282,45 @@ def test_a_library_of_another_version_is_refused_at_load():
             return (9 << 16) | (1 << 8)
     with pytest.raises(OSError, match="version 9.1.0"):
         _capi._check_version(Fake(), "/some/libdescent.so")
+
+
+def _model_config(est):
+    from descent import _capi
+    buf, cfg = _capi.new_config("linear", 1)
+    _capi.check(_capi.lib().dsc_get_config(est._model, buf), "dsc_get_config")
+    return cfg
+
+
+@pytest.mark.parametrize("cls", [descent.LinearRegression, descent.LogisticRegression])
+def test_n_jobs_trains_on_the_pool_with_identical_bits(cls):
+    # Physical units, 40000 rows = three 16384-row chunks, so the passes (the standardized
+    # NEWTON curvature pass by default) run as tasks on the library's thread pool.
+    rng = np.random.default_rng(5)
+    n = 40000
+    X = np.column_stack([1e5 + 2e3 * rng.standard_normal(n), 1e-3 * rng.standard_normal(n),
+                         300 + 5 * rng.standard_normal(n)]).astype(np.float32)
+    t = 0.002 * (X[:, 0] - 1e5) + 5000 * X[:, 1] + 0.5 * (X[:, 2] - 300)
+    y = (t + 0.01 * rng.standard_normal(n) if cls is descent.LinearRegression
+         else (t + rng.standard_normal(n) > 0)).astype(np.float32)
+    ref = cls().fit(X, y)
+    assert _model_config(ref).parallel_for is None
+    for n_jobs in (2, 3, -1):
+        m = cls(n_jobs=n_jobs).fit(X, y)
+        cfg = _model_config(m)
+        assert cfg.parallel_for is not None and cfg.pool is not None
+        assert m._pool.n_threads == (n_jobs if n_jobs > 0 else max(1, os.cpu_count() or 1))
+        assert m.fit_report_["solver"] == "newton"
+        assert m.coef_.tobytes() == ref.coef_.tobytes()
+        assert np.float32(m.intercept_).tobytes() == np.float32(ref.intercept_).tobytes()
+    # A pickled threaded model comes back on a pool of its own and keeps training.
+    m2 = pickle.loads(pickle.dumps(m))
+    assert _model_config(m2).parallel_for is not None
+    m2.partial_fit(X, y)
+    assert np.all(np.isfinite(m2.coef_))
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, "2", True])
+def test_n_jobs_rejects_what_scikit_learn_rejects(bad, linear_data):
+    X, y = linear_data
+    with pytest.raises(ValueError, match="n_jobs"):
+        descent.LinearRegression(n_jobs=bad).fit(X, y)

@@ -14,7 +14,7 @@ import ctypes
 import os
 import sys
 
-__all__ = ["DescentError", "lib", "library_path", "Config", "FitReport", "STATUS_NAMES"]
+__all__ = ["DescentError", "lib", "library_path", "Config", "FitReport", "Pool", "STATUS_NAMES"]
 
 # ---- enums (descent.h) ---------------------------------------------------------------------
 DSC_OK = 0
@@ -221,9 +221,18 @@ def _declare(h):
         "dsc_backend_available": (c.c_int, [c.c_int]),
         "dsc_version": (c.c_uint32, []),
     }
+    # The POSIX thread pool (ports/posix) ships in the shared library on POSIX hosts.
+    protos.update({
+        "dsc_pool_create": (P, [c.c_uint]),
+        "dsc_pool_destroy": (None, [P]),
+        "dsc_pool_threads": (c.c_uint, [P]),
+        "dsc_load_arena_size_ex": (status, [P, size, c.c_uint32, c.POINTER(size)]),
+        "dsc_load_ex": (status, [P, size, P, size, P, P, c.c_uint32, c.POINTER(P)]),
+    })
+    optional = ("dsc_version", "dsc_pool_create", "dsc_pool_destroy", "dsc_pool_threads")
     for name, (res, args) in protos.items():
-        if name == "dsc_version" and not hasattr(h, name):
-            continue  # an old library: _check_version says so
+        if name in optional and not hasattr(h, name):
+            continue  # an old library (_check_version says so), or one built without the pool
         fn = getattr(h, name)
         fn.restype = res
         fn.argtypes = args
@@ -253,6 +262,27 @@ def new_config(kind, n_features):
     buf = (ctypes.c_uint64 * ((n + 7) // 8))()
     lib().dsc_config_init(buf, KIND[kind], n_features)
     return buf, Config.from_buffer(buf)
+
+
+class Pool:
+    """A descent_pool (ports/posix) of n threads, the caller's included; destroyed with the
+    object. ``parallel_for`` and ``handle`` go into dsc_config.parallel_for / .pool."""
+
+    def __init__(self, n_threads):
+        h = lib()
+        if not hasattr(h, "dsc_pool_create"):
+            raise OSError("descent: this shared library was built without the POSIX thread "
+                          "pool (dsc_pool_create); n_jobs > 1 needs it")
+        self.handle = h.dsc_pool_create(int(n_threads))
+        if not self.handle:
+            raise OSError(f"descent: dsc_pool_create({n_threads}) could not start its threads")
+        self.n_threads = int(h.dsc_pool_threads(self.handle))
+        self.parallel_for = ctypes.cast(h.dsc_pool_parallel_for, ctypes.c_void_p).value
+
+    def __del__(self):
+        handle, self.handle = getattr(self, "handle", None), None
+        if handle and _LIB is not None:
+            _LIB.dsc_pool_destroy(handle)
 
 
 def check(status, call, detail=None):

@@ -6,6 +6,8 @@ already float32 and C-contiguous is passed to C as it is, without a copy.
 """
 import ctypes
 import inspect
+import numbers
+import os
 import time
 import warnings
 
@@ -132,7 +134,8 @@ class _DescentEstimator(_Base):
                  momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
                  reduction="mean", backend="auto", standardize="auto", solver="auto",
-                 conv_tol=0.0, verbose=0):
+                 conv_tol=0.0, verbose=0, n_jobs=None):
+        self.n_jobs = n_jobs
         self.standardize = standardize
         self.solver = solver
         self.conv_tol = conv_tol
@@ -206,8 +209,35 @@ class _DescentEstimator(_Base):
         cfg.standardize = _lookup(_capi.STANDARDIZE, self.standardize, "standardize")
         cfg.solver = _lookup(_capi.SOLVER, self.solver, "solver")
         cfg.conv_tol = float(self.conv_tol)
+        pool = self._thread_pool()
+        if pool is not None:
+            cfg.parallel_for = pool.parallel_for
+            cfg.pool = pool.handle
         self._extra_config(cfg)
         return buf, cfg
+
+    def _n_threads(self):
+        """n_jobs as scikit-learn reads it: None = 1, -1 = every core, -2 = all but one."""
+        n = self.n_jobs
+        if n is None:
+            return 1
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n == 0:
+            raise ValueError(f"n_jobs must be None or a non-zero integer, got {n!r}")
+        cores = os.cpu_count() or 1
+        return max(1, int(n) if n > 0 else cores + 1 + int(n))
+
+    def _thread_pool(self):
+        """The POSIX pool the model trains with (the library's parallel_for), or None for one
+        thread. Results are bit-identical whatever the thread count (README "Kernel paths and
+        threads"). The pool lives as long as the model that points at it."""
+        n = self._n_threads()
+        if n == 1:
+            return None
+        pool = getattr(self, "_pool", None)
+        if pool is None or pool.n_threads != n:
+            pool = _capi.Pool(n)
+            self._pool = pool
+        return pool
 
     def _extra_config(self, cfg):
         pass
@@ -465,17 +495,28 @@ class _DescentEstimator(_Base):
         lib = _capi.lib()
         data = bytes(blob)
         need = ctypes.c_size_t()
-        _capi.check(lib.dsc_load_arena_size(data, len(data), ctypes.byref(need)),
-                    "dsc_load_arena_size")
+        pool = self._thread_pool()
+        tasks = 16  # dsc_config_init's max_tasks
+        if pool is None:
+            _capi.check(lib.dsc_load_arena_size(data, len(data), ctypes.byref(need)),
+                        "dsc_load_arena_size")
+        else:
+            _capi.check(lib.dsc_load_arena_size_ex(data, len(data), tasks, ctypes.byref(need)),
+                        "dsc_load_arena_size_ex")
         arena = np.zeros((need.value + 7) // 8, dtype=np.uint64)
         model = ctypes.c_void_p()
-        _capi.check(lib.dsc_load(data, len(data), _ptr(arena), arena.nbytes, ctypes.byref(model)),
-                    "dsc_load")
+        if pool is None:
+            _capi.check(lib.dsc_load(data, len(data), _ptr(arena), arena.nbytes,
+                                     ctypes.byref(model)), "dsc_load")
+        else:
+            _capi.check(lib.dsc_load_ex(data, len(data), _ptr(arena), arena.nbytes,
+                                        pool.parallel_for, pool.handle, tasks,
+                                        ctypes.byref(model)), "dsc_load_ex")
         self._attach(arena, model)
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_arena", "_model", "_callback", "_callback_error")}
+                 if k not in ("_arena", "_model", "_callback", "_callback_error", "_pool")}
         if getattr(self, "_model", None) is not None:
             state["_blob"] = self.save()
         return state
@@ -589,14 +630,14 @@ class PolynomialRegression(_Regressor, _DescentEstimator):
                  random_state=0, momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
                  reduction="mean", backend="auto", standardize="auto", solver="auto",
-                 conv_tol=0.0, verbose=0):
+                 conv_tol=0.0, verbose=0, n_jobs=None):
         super().__init__(max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
                          random_state=random_state, momentum=momentum, nesterov=nesterov,
                          dampening=dampening, weight_decay=weight_decay,
                          learning_rate=learning_rate, power_t=power_t, tol=tol,
                          n_iter_no_change=n_iter_no_change, reduction=reduction,
                          backend=backend, standardize=standardize, solver=solver,
-                         conv_tol=conv_tol, verbose=verbose)
+                         conv_tol=conv_tol, verbose=verbose, n_jobs=n_jobs)
         self.degree = degree
 
     def _extra_config(self, cfg):
@@ -625,14 +666,14 @@ class Legendre3Regression(_Regressor, _DescentEstimator):
                  shuffle=True, random_state=0, momentum=0.0, nesterov=False, dampening=0.0,
                  weight_decay=0.0, learning_rate="constant", power_t=0.25, tol=None,
                  n_iter_no_change=5, reduction="mean", backend="auto", standardize="auto",
-                 solver="auto", conv_tol=0.0, verbose=0):
+                 solver="auto", conv_tol=0.0, verbose=0, n_jobs=None):
         super().__init__(max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
                          random_state=random_state, momentum=momentum, nesterov=nesterov,
                          dampening=dampening, weight_decay=weight_decay,
                          learning_rate=learning_rate, power_t=power_t, tol=tol,
                          n_iter_no_change=n_iter_no_change, reduction=reduction,
                          backend=backend, standardize=standardize, solver=solver,
-                         conv_tol=conv_tol, verbose=verbose)
+                         conv_tol=conv_tol, verbose=verbose, n_jobs=n_jobs)
         self.init = init
 
     def _start(self):
