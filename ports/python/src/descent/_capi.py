@@ -4,7 +4,7 @@ The shared library is found, in this order:
   1. the path in the environment variable DESCENT_LIBRARY (a file, e.g.
      build/default/ports/libdescent.so);
   2. the copy bundled into the package when it was installed (``pip install ports/python``
-     builds it with CMake, see setup.py).
+     builds it with CMake through scikit-build-core, see pyproject.toml).
 
 Only this module knows the C layouts. dsc_config grows only at its end and carries its own
 size, so the binding declares the prefix it uses and sizes every config buffer from the
