@@ -526,13 +526,13 @@ void usage(FILE *out) {
             "  -o, --output FILE        the model file to write (required)\n"
             "  --degree K               poly: highest power (default %u, max %u)\n"
             "  --lr X                   learning rate; 0 = automatic (default %g)\n"
-            "  --momentum X             default %g\n"
-            "  --dampening X            default %g\n"
-            "  --weight-decay X         default %g\n"
-            "  --nesterov 0|1           default %u\n"
+            "  --momentum X             (default %g)\n"
+            "  --dampening X            (default %g)\n"
+            "  --weight-decay X         (default %g)\n"
+            "  --nesterov 0|1           (default %u)\n"
             "  --batch-size N           0 = full batch (default %u)\n"
             "  --shuffle 0|1            minibatch order shuffled per epoch (default %u)\n"
-            "  --max-epochs N           default %u\n"
+            "  --max-epochs N           (default %u)\n"
             "  --seed N                 shuffle and --holdout seed (default %llu)\n"
             "  --reduction R            mean|sum (default %s)\n"
             "  --schedule S             constant|invscaling|adaptive (default %s)\n"
@@ -698,7 +698,9 @@ std::string loss_svg(const std::vector<float> &losses, const std::string &title)
                      y, L + pw, y);
             s += fmt("<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" stroke=\"black\"/>\n", L - 5,
                      y, L, y);
-            s += fmt("<text x=\"%g\" y=\"%.2f\" text-anchor=\"end\">%g</text>\n", L - 8, y + 4, v);
+            std::string label = (d >= -2 && d <= 4) ? fmt("%g", v) : fmt("%ge%d", m, d);
+            s += fmt("<text x=\"%g\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n", L - 8, y + 4,
+                     label.c_str());
         }
     }
     double step = std::max(1.0, nice_step(x1 - x0, 8));
