@@ -994,7 +994,7 @@ int cmd_train(const Args &a) {
         fprintf(stderr, "stopped: %s after %u epochs (%llu steps)\n",
                 dsc_stop_reason_string((dsc_stop_reason)rep.stop_reason), rep.epochs_run,
                 (unsigned long long)rep.steps);
-        fprintf(stderr, "converged: %s (%s)\n", rep.converged ? "yes" : "no",
+        fprintf(stderr, "converged: %s\nmessage: %s\n", rep.converged ? "yes" : "no",
                 rep.message ? rep.message : "");
         fprintf(stderr, "final loss: %.9g   solver: %s   standardized: %s   lr: %.6g (start %.6g)\n",
                 (double)rep.final_loss, name_of(kSolvers, rep.solver),
