@@ -252,6 +252,11 @@ def case_info():
         "--model", "poly", "--degree", "2", "-o", work("p.dscb"), "--quiet")
     out, _ = run("info", work("p.dscb"))
     check("kind:         poly" in out and "degree:       2" in out and "c2" in out, out)
+    # legendre3 with the defaults (NEWTON): a model file whose info names a, b, c, d.
+    run("train", data("sensor.csv"), "--target", "signal_mV", "--features", "temperature_K",
+        "--model", "legendre3", "-o", work("l.dscb"), "--quiet")
+    out, _ = run("info", work("l.dscb"))
+    check("kind:         legendre3" in out and re.search(r"^  d\s", out, re.M), out)
 
 
 def case_bad_csvs():
