@@ -42,9 +42,9 @@ void curv_task(void *arg, uint32_t i) {
     const size_t first_row = (job.first + i) * kChunkRows;
     const size_t cnt =
         job.rs->count - first_row < kChunkRows ? job.rs->count - first_row : kChunkRows;
-    unsigned char *slot = at<unsigned char>(m, m->lay.slots + i * m->lay.slot_bytes);
-    double *g = reinterpret_cast<double *>(slot);
-    double *h = reinterpret_cast<double *>(slot + slot_curv_bytes(p));
+    const uint32_t slot = m->lay.slots + i * m->lay.slot_bytes;
+    double *g = at<double>(m, slot);
+    double *h = at<double>(m, slot + (uint32_t)slot_curv_bytes(p));
     curv_fn(m)(sub_rows(*job.rs, first_row, cnt), column_map(m), job.theta, m->cfg.degree,
                h + tri(p), job.full ? g : nullptr, job.full ? h : nullptr, &g[p]);
 }
@@ -62,9 +62,9 @@ DSC_NOINLINE void parallel_curvature(dsc_model *m, const RowSet &all, const floa
         CurvJob job = {m, &all, wave, theta, full};
         m->cfg.parallel_for(m->cfg.pool, (uint32_t)k, curv_task, &job);
         for (size_t i = 0; i < k; ++i) {
-            const unsigned char *slot = at<unsigned char>(m, m->lay.slots + (uint32_t)i * m->lay.slot_bytes);
-            const double *gs = reinterpret_cast<const double *>(slot);
-            const double *hs = reinterpret_cast<const double *>(slot + slot_curv_bytes(p));
+            const uint32_t slot = m->lay.slots + (uint32_t)i * m->lay.slot_bytes;
+            const double *gs = at<double>(m, slot);
+            const double *hs = at<double>(m, slot + (uint32_t)slot_curv_bytes(p));
             const bool first = wave + i == 0;
             *loss = first ? gs[p] : *loss + gs[p];
             if (!full) continue;
