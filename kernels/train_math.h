@@ -90,7 +90,13 @@ DSC_HD void feistel4(const Permutation &p, uint64_t *x) {
 // out[i] = permutation_apply(p, first + i) for i < cnt: the same values, four evaluations at a
 // time in lockstep (a minibatch's indices were most of a batch-32 SGD step's time). A lane whose
 // value lands outside [0, n) walks again; lanes already inside keep theirs.
+// On 32-bit targets (microcontrollers) four 64-bit lanes do not fit the register file: the
+// spills cost ~200 bytes of dsc_fit's stack on a Cortex-M4, so there the indices are evaluated
+// one at a time (the same values).
 DSC_HD void permutation_apply_batch(const Permutation &p, uint64_t first, size_t cnt, uint32_t *out) {
+#if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ < 8
+    for (size_t i = 0; i < cnt; ++i) out[i] = (uint32_t)permutation_apply(p, first + i);
+#else
     for (size_t base = 0; base < cnt; base += 4) {
         uint64_t x[4], y[4];
         uint32_t pending = 0;
@@ -112,6 +118,7 @@ DSC_HD void permutation_apply_batch(const Permutation &p, uint64_t first, size_t
         }
         for (size_t k = 0; k < 4 && base + k < cnt; ++k) out[base + k] = (uint32_t)x[k];
     }
+#endif
 }
 
 // ---- SGD update (torch.optim.SGD) ---------------------------------------------------------
