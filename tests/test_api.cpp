@@ -16,6 +16,7 @@
 
 // Internal view, used only to reproduce the shuffled batch order in the divergence test.
 #include "model.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -757,6 +758,89 @@ TEST_CASE("api: arena size is exact for every config in the matrix") {
             CHECK(reinterpret_cast<uintptr_t>(out) % DSC_ARENA_ALIGN == 0);
         }
     }
+}
+
+// DSC_ARENA_BYTES is a macro of integer constants: usable as an array bound.
+static uint64_t g_static_arena[DSC_ARENA_BYTES(9, 8, 1, 8, 1, 0, 0, 0) / 8];
+
+TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and option") {
+    // The resolution rules of descent.h's comment, restated here independently of the library.
+    // A DESCENT_NEWTON=OFF build never standardizes nor runs NEWTON (its fits say UNSUPPORTED).
+    const bool has_newton = [] {
+        dsc_config c;
+        dsc_config_init(&c, DSC_LINEAR, 1);
+        c.solver = DSC_SOLVER_NEWTON;
+        dsct::Model m(c);
+        const float X[2] = {0.0f, 1.0f}, y[2] = {0.0f, 1.0f};
+        return m.status == DSC_OK && dsc_fit(m.m, X, y, 2, nullptr) != DSC_ERR_UNSUPPORTED;
+    }();
+    const dsc_model_kind kinds[] = {DSC_LINEAR, DSC_LOGISTIC, DSC_POLYNOMIAL, DSC_LEGENDRE3};
+    size_t checked = 0;
+    for (dsc_model_kind kind : kinds) {
+        const bool one_col = kind == DSC_POLYNOMIAL || kind == DSC_LEGENDRE3;
+        for (uint32_t d : {1u, 2u, 7u, 8u, 32u, 255u, 300u}) {
+            if (one_col && d != 1) continue;
+            for (uint32_t degree : {1u, 3u, 15u}) {
+                if (kind != DSC_POLYNOMIAL && degree != 3) continue;
+                for (uint32_t batch : {0u, 1u, 7u, 8u, 16384u, 16385u}) {
+                    for (uint32_t shuffle : {0u, 1u}) {
+                        for (float momentum : {0.0f, 0.9f}) {
+                            for (float lr : {0.0f, 0.01f}) {
+                                for (uint32_t stdz : {0u, 1u, 2u}) {
+                                    for (uint32_t solver : {0u, 1u, 2u}) {
+                                        dsc_config c;
+                                        dsc_config_init(&c, kind, d);
+                                        c.degree = degree;
+                                        c.batch_size = batch;
+                                        c.shuffle = shuffle;
+                                        c.momentum = momentum;
+                                        c.lr = lr;
+                                        c.standardize = stdz;
+                                        c.solver = solver;
+                                        if (dsc_check_config(&c) != nullptr) continue;
+                                        const uint32_t p = kind == DSC_POLYNOMIAL ? degree + 1
+                                                           : kind == DSC_LEGENDRE3 ? 4u
+                                                                                   : d + 1;
+                                        const bool lr_auto = lr == 0.0f;
+                                        const bool standardized =
+                                            stdz == DSC_STANDARDIZE_ON ||
+                                            (has_newton && stdz == DSC_STANDARDIZE_AUTO && lr_auto);
+                                        const bool newton =
+                                            solver == DSC_SOLVER_NEWTON ||
+                                            (has_newton && solver == DSC_SOLVER_AUTO && lr_auto &&
+                                             batch == 0 && p <= DSC_NEWTON_AUTO_MAX_PARAMS);
+                                        CAPTURE(kind);
+                                        CAPTURE(d);
+                                        CAPTURE(degree);
+                                        CAPTURE(batch);
+                                        CAPTURE(shuffle);
+                                        CAPTURE(momentum);
+                                        CAPTURE(lr);
+                                        CAPTURE(stdz);
+                                        CAPTURE(solver);
+                                        REQUIRE(DSC_ARENA_BYTES(p, d, momentum != 0.0f, batch,
+                                                                shuffle, lr_auto, standardized,
+                                                                newton) == dsc_arena_size(&c));
+                                        ++checked;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    CHECK(checked > 3000);
+    // The static array above holds the firmware budget case exactly.
+    dsc_config c;
+    dsc_config_init(&c, DSC_LINEAR, 8);
+    c.momentum = 0.9f;
+    c.batch_size = 8;
+    c.lr = 0.01f;
+    CHECK(sizeof g_static_arena == dsc_arena_size(&c));
+    dsc_model *m = nullptr;
+    CHECK(dsc_create(&c, g_static_arena, sizeof g_static_arena, &m) == DSC_OK);
 }
 
 TEST_CASE("api: create, fit, predict and save stay inside the arena for every config") {

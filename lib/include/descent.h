@@ -238,6 +238,48 @@ void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features);
 const char *dsc_check_config(const dsc_config *cfg);
 /* Exact bytes dsc_create needs for this config (an aligned arena); 0 if the config is invalid. */
 size_t dsc_arena_size(const dsc_config *cfg);
+
+/* The same number at compile time, for a static arena in firmware (no thread pool):
+ *
+ *     static uint64_t arena[DSC_ARENA_BYTES(9, 8, 1, 8, 1, 0, 0, 0) / 8];   8 features,
+ *                                 momentum SGD, batch 8, shuffled, explicit lr, raw GD
+ *
+ *   p             parameters: n_features + 1 (LINEAR, LOGISTIC), degree + 1 (POLYNOMIAL),
+ *                 4 (LEGENDRE3)
+ *   n_features    input columns
+ *   momentum      1 if cfg.momentum != 0
+ *   batch_size    cfg.batch_size (0 = full batch)
+ *   shuffle       cfg.shuffle (counts only with batch_size > 0)
+ *   lr_auto       1 if cfg.lr == 0 (the automatic rate)
+ *   standardized  1 if cfg.standardize == ON, or AUTO with lr == 0 in a build with the NEWTON
+ *                 solver (a DESCENT_NEWTON=OFF build never standardizes)
+ *   newton        1 if cfg.solver == NEWTON, or AUTO with lr == 0, batch_size == 0 and
+ *                 p <= DSC_NEWTON_AUTO_MAX_PARAMS in a build with the NEWTON solver
+ *
+ * Equal to dsc_arena_size() for every such config (tests/test_api.cpp, and the test firmware
+ * on each 32-bit target); the library checks DSC_MODEL_HEADER_BYTES against its own header at
+ * compile time. */
+#define DSC_MODEL_HEADER_BYTES (sizeof(dsc_config) + 160u)
+#define DSC_ALIGN8_(x) (((x) + 7u) / 8u * 8u)
+#define DSC_ARENA_BYTES(p, n_features, momentum, batch_size, shuffle, lr_auto, standardized,  \
+                        newton)                                                               \
+    DSC_ALIGN8_(DSC_ARENA_NEWTON_((size_t)(p),                                                \
+        DSC_ARENA_STD_((size_t)(p), (size_t)(n_features),                                     \
+            DSC_ARENA_SCRATCH_((size_t)(p), (size_t)(batch_size), (shuffle), (lr_auto),      \
+                               (standardized), (momentum)), (standardized)) + 4u * (size_t)(p), \
+        (newton)))
+/* header, parameters, momentum buffer, gradient (8-aligned), chunk sums, accumulators and
+ * candidate, shuffled row indices */
+#define DSC_ARENA_SCRATCH_(p, b, shuffle, lr_auto, standardized, momentum)                    \
+    (DSC_ALIGN8_(DSC_MODEL_HEADER_BYTES + 4u * (p) + ((momentum) ? 4u * (p) : 0u)) + 8u * (p) + \
+     (((b) == 0u || (b) > 16384u || (lr_auto) || (standardized)) ? 8u * (p) : 0u) +          \
+     8u * (p) + (((b) > 0u && (shuffle)) ? 4u * (b) : 0u))
+/* standardized: training parameters, then column means and scales (8-aligned) */
+#define DSC_ARENA_STD_(p, c, x, standardized)                                                 \
+    ((standardized) ? DSC_ALIGN8_((x) + 4u * (p)) + 16u * (c) : (x))
+/* NEWTON: two packed p x p matrices and a row, 8-aligned */
+#define DSC_ARENA_NEWTON_(p, x, newton)                                                       \
+    ((newton) ? DSC_ALIGN8_(x) + 8u * (p) * ((p) + 1u) + 8u * (p) : (x))
 dsc_status dsc_create(const dsc_config *cfg, void *arena, size_t arena_bytes, dsc_model **out);
 
 /* ---- training ------------------------------------------------------------------------------

@@ -77,6 +77,11 @@ struct dsc_model {
     double max_sq_std;    // bound on max |phi|^2 in standardized features (from the stats pass)
 };
 
+// descent.h's compile-time arena formula (DSC_ARENA_BYTES) rests on these two facts.
+static_assert(sizeof(dsc_model) == DSC_MODEL_HEADER_BYTES,
+             "dsc_model changed: update DSC_MODEL_HEADER_BYTES and DSC_ARENA_BYTES in descent.h");
+static_assert(dsc::kChunkRows == 16384, "DSC_ARENA_BYTES assumes 16384-row chunks");
+
 namespace dsc {
 
 inline RowSet sub_rows(const RowSet &rs, size_t first, size_t count) {

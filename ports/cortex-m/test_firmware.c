@@ -508,6 +508,51 @@ static void test_newton(void) {
     check_range("passes", (double)rep.epochs_run, 1.0, 20.0);
 }
 
+/* [8] A static arena sized at compile time by DSC_ARENA_BYTES (descent.h), on this target's
+ * struct layout: it must equal dsc_arena_size for the same config. */
+static uint64_t g_macro_arena[DSC_ARENA_BYTES(9, 8, 1, 8, 1, 0, 0, 0) / 8];
+
+static void macro_case(const char *name, dsc_model_kind kind, uint32_t d, uint32_t batch,
+                       float momentum, float lr, size_t macro_bytes) {
+    dsc_config cfg;
+    dsc_config_init(&cfg, kind, d);
+    cfg.batch_size = batch;
+    cfg.momentum = momentum;
+    cfg.lr = lr;
+    say("  ");
+    say(name);
+    say(": DSC_ARENA_BYTES ");
+    sh_put_u32((uint32_t)macro_bytes);
+    say(", dsc_arena_size ");
+    sh_put_u32((uint32_t)dsc_arena_size(&cfg));
+    say("\n");
+    check(macro_bytes == dsc_arena_size(&cfg), "compile-time arena size equals dsc_arena_size");
+}
+
+static void test_arena_macro(void) {
+    dsc_config cfg;
+    dsc_model *m = 0;
+    int newton;
+    say("\n[8] compile-time arena sizes (DSC_ARENA_BYTES) on this target\n");
+    dsc_config_init(&cfg, DSC_LINEAR, 1);
+    cfg.solver = DSC_SOLVER_NEWTON;
+    newton = dsc_check_config(&cfg) == 0; /* a build with the NEWTON solver */
+    macro_case("linear d=8, momentum SGD, batch 8, shuffled", DSC_LINEAR, 8, 8, 0.9f, 0.01f,
+               sizeof g_macro_arena);
+    macro_case("logistic d=4, SGD batch 32, shuffled", DSC_LOGISTIC, 4, 32, 0.0f, 0.05f,
+               DSC_ARENA_BYTES(5, 4, 0, 32, 1, 0, 0, 0));
+    macro_case("linear d=3, defaults", DSC_LINEAR, 3, 0, 0.0f, 0.0f,
+               DSC_ARENA_BYTES(4, 3, 0, 0, 1, 1, newton, newton));
+    macro_case("legendre3, GD lr 1e-3", DSC_LEGENDRE3, 1, 0, 0.0f, 1e-3f,
+               DSC_ARENA_BYTES(4, 1, 0, 0, 1, 0, 0, 0));
+    dsc_config_init(&cfg, DSC_LINEAR, 8);
+    cfg.batch_size = 8;
+    cfg.momentum = 0.9f;
+    cfg.lr = 0.01f;
+    check(dsc_create(&cfg, g_macro_arena, sizeof g_macro_arena, &m) == DSC_OK,
+          "dsc_create in the static arena sized by the macro");
+}
+
 int main(void) {
     say("descent ");
     sh_put_u32(DSC_VERSION_MAJOR);
@@ -531,6 +576,7 @@ int main(void) {
     test_cubic_sine();
     test_legendre3();
     test_newton();
+    test_arena_macro();
     say("\nmax measured dsc_fit stack: ");
     sh_put_u32(g_max_stack);
     say(" bytes\n");
