@@ -113,6 +113,21 @@ inline const float *train_params(const dsc_model *m) {
     return standardized(m) ? at<float>(m, m->lay.tparams) : params(m);
 }
 
+// Runs one task per kChunkRows-row chunk of a `rows`-row pass through cfg.parallel_for, at most
+// n_slots tasks per call: task i of a wave computes chunk job->first + i into task slot i
+// (byte offset slots + i * slot_bytes). After each wave, fold(chunk, slot offset) is called for
+// its chunks in chunk order, so the sums fold in the same order as a single-threaded pass.
+template <typename Job, typename Fold>
+void chunk_waves(dsc_model *m, size_t rows, void (*task)(void *, uint32_t), Job *job, Fold fold) {
+    const size_t chunks = (rows + kChunkRows - 1) / kChunkRows;
+    for (size_t wave = 0; wave < chunks; wave += m->lay.n_slots) {
+        const size_t k = chunks - wave < m->lay.n_slots ? chunks - wave : m->lay.n_slots;
+        job->first = wave;
+        m->cfg.parallel_for(m->cfg.pool, (uint32_t)k, task, job);
+        for (size_t i = 0; i < k; ++i) fold(wave + i, m->lay.slots + (uint32_t)i * m->lay.slot_bytes);
+    }
+}
+
 // model.cpp
 uint32_t param_count(const dsc_config &cfg);
 bool is_linear_kind(uint32_t kind);

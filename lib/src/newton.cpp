@@ -56,22 +56,16 @@ DSC_NOINLINE void parallel_curvature(dsc_model *m, const RowSet &all, const floa
                                      bool full, double *loss) {
     const uint32_t p = m->n_params;
     double *g = at<double>(m, m->lay.grad), *h = at<double>(m, m->lay.hess);
-    const size_t chunks = (all.count + kChunkRows - 1) / kChunkRows;
-    for (size_t wave = 0; wave < chunks; wave += m->lay.n_slots) {
-        const size_t k = chunks - wave < m->lay.n_slots ? chunks - wave : m->lay.n_slots;
-        CurvJob job = {m, &all, wave, theta, full};
-        m->cfg.parallel_for(m->cfg.pool, (uint32_t)k, curv_task, &job);
-        for (size_t i = 0; i < k; ++i) {
-            const uint32_t slot = m->lay.slots + (uint32_t)i * m->lay.slot_bytes;
-            const double *gs = at<double>(m, slot);
-            const double *hs = at<double>(m, slot + (uint32_t)slot_curv_bytes(p));
-            const bool first = wave + i == 0;
-            *loss = first ? gs[p] : *loss + gs[p];
-            if (!full) continue;
-            for (uint32_t j = 0; j < p; ++j) g[j] = first ? gs[j] : g[j] + gs[j];
-            for (size_t q = 0; q < tri(p); ++q) h[q] = first ? hs[q] : h[q] + hs[q];
-        }
-    }
+    CurvJob job = {m, &all, 0, theta, full};
+    chunk_waves(m, all.count, curv_task, &job, [&](size_t chunk, uint32_t off) {
+        const double *gs = at<double>(m, off);
+        const double *hs = at<double>(m, off + (uint32_t)slot_curv_bytes(p));
+        const bool first = chunk == 0;
+        *loss = first ? gs[p] : *loss + gs[p];
+        if (!full) return;
+        for (uint32_t j = 0; j < p; ++j) g[j] = first ? gs[j] : g[j] + gs[j];
+        for (size_t q = 0; q < tri(p); ++q) h[q] = first ? hs[q] : h[q] + hs[q];
+    });
 }
 
 // Loss (and with `full` the gradient into grad, the curvature into hess) of theta over all

@@ -31,8 +31,6 @@ GramFn gram_fn(const dsc_model *m) {
     return m->cfg.kind == DSC_POLYNOMIAL ? m->k->poly_gram : m->k->linear_gram;
 }
 
-size_t chunk_count(size_t rows) { return (rows + kChunkRows - 1) / kChunkRows; }
-
 // One wave of chunk tasks: task i computes chunk first + i into slot i. Tasks share nothing
 // but read-only inputs, so any thread may run any task in any order.
 struct ChunkJob {
@@ -61,24 +59,19 @@ void chunk_task(void *arg, uint32_t i) {
 DSC_NOINLINE void parallel_chunks(dsc_model *m, const RowSet &rs, const float *v, double *sums,
                      double *extra) {
     const uint32_t p = m->n_params;
-    const size_t chunks = chunk_count(rs.count);
-    for (size_t wave = 0; wave < chunks; wave += m->lay.n_slots) {
-        const size_t k = chunks - wave < m->lay.n_slots ? chunks - wave : m->lay.n_slots;
-        ChunkJob job = {m, &rs, wave, v};
-        m->cfg.parallel_for(m->cfg.pool, (uint32_t)k, chunk_task, &job);
-        for (size_t i = 0; i < k; ++i) {
-            const double *slot = at<double>(m, m->lay.slots + (uint32_t)i * m->lay.slot_bytes);
-            const double x = v ? slot[p + 1] : slot[p];
-            if (wave + i == 0) {
-                for (uint32_t j = 0; j < p; ++j) sums[j] = slot[j];
-                *extra = x;
-            } else {
-                for (uint32_t j = 0; j < p; ++j) sums[j] += slot[j];
-                if (v) *extra = x > *extra ? x : *extra;
-                else *extra += x;
-            }
+    ChunkJob job = {m, &rs, 0, v};
+    chunk_waves(m, rs.count, chunk_task, &job, [&](size_t chunk, uint32_t off) {
+        const double *slot = at<double>(m, off);
+        const double x = v ? slot[p + 1] : slot[p];
+        if (chunk == 0) {
+            for (uint32_t j = 0; j < p; ++j) sums[j] = slot[j];
+            *extra = x;
+        } else {
+            for (uint32_t j = 0; j < p; ++j) sums[j] += slot[j];
+            if (v) *extra = x > *extra ? x : *extra;
+            else *extra += x;
         }
-    }
+    });
 }
 
 // Gram product sum_rows phi (phi . v) over all rows, and the largest |phi|^2. Without
