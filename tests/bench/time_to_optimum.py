@@ -68,8 +68,10 @@ def main():
     X, yl, yb = data(a.rows, a.cols)
     X64 = X.astype(np.float64)  # scikit-learn converts to float64 anyway; not timed
     opt_lin = lstsq_loss(X, yl)
-    runs = {k: [] for k in ("descent linear", "sklearn LinearRegression",
-                            "descent logistic", "sklearn LogisticRegression(lbfgs)")}
+    runs = {k: [] for k in ("descent linear", "descent linear n_jobs=2", "sklearn LinearRegression",
+                            "descent logistic", "descent logistic n_jobs=2",
+                            "sklearn LogisticRegression(lbfgs)")}
+    same_bits = True
     gaps = {}
     for _ in range(a.rounds):
         t = time.perf_counter()
@@ -77,6 +79,11 @@ def main():
         runs["descent linear"].append(time.perf_counter() - t)
         gaps["descent linear"] = ((mse(m.predict(X), yl) - opt_lin) / opt_lin,
                                   m.n_iter_, m.fit_report_["converged"])
+        t = time.perf_counter()
+        m2 = descent.LinearRegression(n_jobs=2).fit(X, yl)
+        runs["descent linear n_jobs=2"].append(time.perf_counter() - t)
+        gaps["descent linear n_jobs=2"] = gaps["descent linear"]
+        same_bits &= m2.params_.tobytes() == m.params_.tobytes()
         t = time.perf_counter()
         s = LinearRegression().fit(X64, yl)
         runs["sklearn LinearRegression"].append(time.perf_counter() - t)
@@ -87,6 +94,11 @@ def main():
         lb_d = bce(mb.decision_function(X), yb)
         gaps["descent logistic"] = (lb_d, mb.n_iter_, mb.fit_report_["converged"])
         t = time.perf_counter()
+        mb2 = descent.LogisticRegression(n_jobs=2).fit(X, yb)
+        runs["descent logistic n_jobs=2"].append(time.perf_counter() - t)
+        gaps["descent logistic n_jobs=2"] = gaps["descent logistic"]
+        same_bits &= mb2.params_.tobytes() == mb.params_.tobytes()
+        t = time.perf_counter()
         sb = LogisticRegression(penalty=None, max_iter=1000).fit(X64, yb)
         runs["sklearn LogisticRegression(lbfgs)"].append(time.perf_counter() - t)
         gaps["sklearn LogisticRegression(lbfgs)"] = (bce(sb.decision_function(X64), yb),
@@ -94,7 +106,7 @@ def main():
     ref = LogisticRegression(penalty=None, max_iter=10000, tol=1e-10).fit(X64, yb)
     opt_log = min(bce(ref.decision_function(X64), yb), gaps["descent logistic"][0],
                   gaps["sklearn LogisticRegression(lbfgs)"][0])
-    for k in ("descent logistic", "sklearn LogisticRegression(lbfgs)"):
+    for k in ("descent logistic", "descent logistic n_jobs=2", "sklearn LogisticRegression(lbfgs)"):
         loss, it, conv = gaps[k]
         gaps[k] = ((loss - opt_log) / opt_log, it, conv)
     print(f"{a.rows} x {a.cols}, physical-unit columns, median of {a.rounds} interleaved rounds")
@@ -106,6 +118,10 @@ def main():
     print(f"ratio linear   sklearn/descent: {med['sklearn LinearRegression'] / med['descent linear']:.2f}")
     print(f"ratio logistic sklearn/descent: "
           f"{med['sklearn LogisticRegression(lbfgs)'] / med['descent logistic']:.2f}")
+    print(f"descent n_jobs=1 / n_jobs=2: linear "
+          f"{med['descent linear'] / med['descent linear n_jobs=2']:.2f}, logistic "
+          f"{med['descent logistic'] / med['descent logistic n_jobs=2']:.2f}; parameters "
+          f"{'bit-identical' if same_bits else 'DIFFER'}")
 
 
 if __name__ == "__main__":
