@@ -231,6 +231,9 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     const uint32_t total = r.u32();
     if (version < 1 || version > kVersion || (flags & ~kFlagFull) != 0 || total != len)
         return DSC_ERR_BAD_MODEL_BLOB;
+    // Predictor blobs have only ever been written as version 1: a "version 2 predictor" is not
+    // a blob any release wrote (and could not save back as it was).
+    if (!(flags & kFlagFull) && version != kVersionPredictor) return DSC_ERR_BAD_MODEL_BLOB;
     uint32_t stored_crc = (uint32_t)b[len - 4] | ((uint32_t)b[len - 3] << 8) |
                           ((uint32_t)b[len - 2] << 16) | ((uint32_t)b[len - 1] << 24);
     if (crc32(b, len - 4, 0) != stored_crc) return DSC_ERR_BAD_MODEL_BLOB;
