@@ -247,8 +247,8 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
 // Legendre3's all-zero start is a saddle (b = 0 or d = 0 gives a zero gradient in c and d):
 // start from b = 1, d = 0.5 in the training coordinates, where P3 bends over the data. Like any
 // other move it goes through adopt_train_params: on a column of near-zero spread (std ~ 1e-44)
-// d = 0.5 / std overflows float32 in raw units, and the model then stays where it was (the
-// solver reports STALLED) instead of holding an infinite parameter.
+// d = 0.5 / std overflows float32 in raw units, and the model then stays at the saddle (NEWTON
+// fits a and b only) instead of holding an infinite parameter.
 void leave_saddle(dsc_model *m) {
     const float *t = train_params(m);
     if (m->cfg.kind != DSC_LEGENDRE3 || (t[1] != 0.0f && t[3] != 0.0f)) return;
