@@ -103,6 +103,10 @@ def main():
         runs["sklearn LogisticRegression(lbfgs)"].append(time.perf_counter() - t)
         gaps["sklearn LogisticRegression(lbfgs)"] = (bce(sb.decision_function(X64), yb),
                                                      int(sb.n_iter_[0]), True)
+    # The times first: the reference fit below can take minutes (lbfgs to tol 1e-10).
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    print(f"{a.rows} x {a.cols}: median seconds of {a.rounds} interleaved rounds: " +
+          ", ".join(f"{k} {v:.3f}" for k, v in med.items()), flush=True)
     ref = LogisticRegression(penalty=None, max_iter=10000, tol=1e-10).fit(X64, yb)
     opt_log = min(bce(ref.decision_function(X64), yb), gaps["descent logistic"][0],
                   gaps["sklearn LogisticRegression(lbfgs)"][0])
