@@ -26,10 +26,13 @@ struct Case {
     uint32_t d, batch;
     float lr, momentum;
     uint32_t solver = DSC_SOLVER_AUTO;  // AUTO with lr 0 and the full batch: NEWTON
+    uint32_t standardize = DSC_STANDARDIZE_AUTO;
 };
 
-std::vector<float> train(const Case &c, const dsct::Data &d, dsc_parallel_for_fn pf, void *pool,
-                         uint32_t max_tasks, dsc_fit_report *rep) {
+// The trained model's whole saved state: raw and training parameters, the standardization
+// statistics (float64), the optimizer state. The thread pool is not part of a blob.
+std::vector<unsigned char> train(const Case &c, const dsct::Data &d, dsc_parallel_for_fn pf,
+                                 void *pool, uint32_t max_tasks, dsc_fit_report *rep) {
     dsc_config cfg;
     dsc_config_init(&cfg, c.kind, c.d);
     cfg.batch_size = c.batch;
@@ -40,16 +43,24 @@ std::vector<float> train(const Case &c, const dsct::Data &d, dsc_parallel_for_fn
     cfg.pool = pool;
     cfg.max_tasks = max_tasks;
     cfg.solver = c.solver;
+    cfg.standardize = c.standardize;
     dsct::Model m(cfg);
     REQUIRE(m.status == DSC_OK);
     REQUIRE(dsc_fit(m.m, d.X.data(), d.y.data(), d.n, rep) == DSC_OK);
-    return m.params();
+    std::vector<unsigned char> blob(dsc_save_size(m.m));
+    size_t written = 0;
+    REQUIRE(dsc_save(m.m, blob.data(), blob.size(), &written) == DSC_OK);
+    REQUIRE(written == blob.size());
+    return blob;
 }
 
 const Case kCases[] = {
     {"linear defaults (standardized NEWTON: threaded curvature pass)", DSC_LINEAR, 7, 0, 0.0f, 0.0f},
     {"logistic defaults (NEWTON, exact Hessian)", DSC_LOGISTIC, 5, 0, 0.0f, 0.0f},
     {"linear full batch GD, automatic lr", DSC_LINEAR, 7, 0, 0.0f, 0.0f, DSC_SOLVER_GD},
+    // The statistics pass in task slots sized for it (24 bytes a column > the GD slot).
+    {"linear GD, explicit lr, standardized, 40 columns", DSC_LINEAR, 40, 0, 0.05f, 0.0f,
+     DSC_SOLVER_GD, DSC_STANDARDIZE_ON},
     {"logistic full batch, momentum", DSC_LOGISTIC, 5, 0, 0.5f, 0.9f},
     {"polynomial defaults (NEWTON)", DSC_POLYNOMIAL, 1, 0, 0.0f, 0.0f},
     {"polynomial full batch GD, automatic lr", DSC_POLYNOMIAL, 1, 0, 0.0f, 0.0f, DSC_SOLVER_GD},
@@ -69,11 +80,11 @@ TEST_CASE("threads: results do not depend on task order or slot count") {
         CAPTURE(c.name);
         const dsct::Data d = data_for(c);
         dsc_fit_report r0, r1;
-        const std::vector<float> ref = train(c, d, nullptr, nullptr, 0, &r0);
+        const std::vector<unsigned char> ref = train(c, d, nullptr, nullptr, 0, &r0);
         CHECK(r0.solver == (c.solver == DSC_SOLVER_GD || c.lr != 0.0f ? DSC_SOLVER_GD : DSC_SOLVER_NEWTON));
         for (uint32_t slots : {1u, 2u, 3u, 7u, 16u}) {
             CAPTURE(slots);
-            CHECK(dsct::bits_equal(ref, train(c, d, reverse_for, nullptr, slots, &r1)));
+            CHECK(ref == train(c, d, reverse_for, nullptr, slots, &r1));
             CHECK(r1.final_loss == r0.final_loss);
             CHECK(r1.lr_initial == r0.lr_initial);
         }
@@ -86,13 +97,13 @@ TEST_CASE("threads: bit-identical parameters with 1, 2, 3 and 8 pool threads") {
         CAPTURE(c.name);
         const dsct::Data d = data_for(c);
         dsc_fit_report rep;
-        const std::vector<float> ref = train(c, d, nullptr, nullptr, 0, &rep);
+        const std::vector<unsigned char> ref = train(c, d, nullptr, nullptr, 0, &rep);
         for (unsigned threads : {1u, 2u, 3u, 8u}) {
             CAPTURE(threads);
             dsc_pool *pool = dsc_pool_create(threads);
             REQUIRE(pool != nullptr);
             CHECK(dsc_pool_threads(pool) == threads);
-            CHECK(dsct::bits_equal(ref, train(c, d, dsc_pool_parallel_for, pool, 16, &rep)));
+            CHECK(ref == train(c, d, dsc_pool_parallel_for, pool, 16, &rep));
             dsc_pool_destroy(pool);
         }
     }

@@ -52,7 +52,10 @@ bool compute_layout(const dsc_config &cfg, bool predict_only, Layout *lay) {
         if (cfg.parallel_for) {
             // NEWTON's curvature pass runs in the same slots, with a curvature block and a
             // Jacobian row each.
-            const uint64_t slot = slot_curv_bytes(p) + (r.newton ? (p * (p + 1) / 2 + p) * 8 : 0);
+            uint64_t slot = slot_curv_bytes(p) + (r.newton ? (p * (p + 1) / 2 + p) * 8 : 0);
+            // The statistics pass of a standardized model: mean, m2 double[c], min, max float[c].
+            const uint64_t stats = (24 * (uint64_t)cfg.n_features + 7) / 8 * 8;
+            if (r.standardize && stats > slot) slot = stats;
             lay->slot_bytes = (uint32_t)slot;  // p < 2^24: fits
             lay->n_slots = cfg.max_tasks;
             ok = ok && take(&cur, cfg.max_tasks, slot, 8, &lay->slots);

@@ -39,11 +39,45 @@ void compose_linear(const float *c, uint32_t deg, double a, double b, float *out
     for (uint32_t i = 0; i <= deg; ++i) out[i] = (float)acc[i];
 }
 
+// Chan's update: folds a chunk's (count nb, mean cmean, m2 cm2) into the running statistics of
+// `seen` rows.
+void chan_merge(uint32_t c, double seen, double nb, const double *cmean, const double *cm2,
+                double *mean, double *m2) {
+    const double tot = seen + nb;
+    for (uint32_t j = 0; j < c; ++j) {
+        const double dlt = cmean[j] - mean[j];
+        mean[j] += dlt * nb / tot;
+        m2[j] += cm2[j] + dlt * dlt * seen * nb / tot;
+    }
+}
+
+// One wave of statistics tasks: task i computes chunk first + i into task slot i (mean and m2
+// double[c], then min and max float[c]: 24 c bytes, which arena.cpp makes room for).
+struct StatsJob {
+    dsc_model *m;
+    const float *X;
+    size_t n;
+    size_t first;
+};
+
+void stats_task(void *arg, uint32_t i) {
+    const StatsJob &job = *static_cast<const StatsJob *>(arg);
+    dsc_model *m = job.m;
+    const uint32_t c = m->cfg.n_features;
+    const size_t first_row = (job.first + i) * kChunkRows;
+    const size_t cnt = job.n - first_row < kChunkRows ? job.n - first_row : kChunkRows;
+    const uint32_t slot = m->lay.slots + i * m->lay.slot_bytes;
+    double *mean = at<double>(m, slot);
+    float *mn = at<float>(m, slot + 16u * c), *mx = mn + c;
+    for (uint32_t j = 0; j < c; ++j) mn[j] = mx[j] = job.X[first_row * c + j];
+    m->k->col_stats(job.X, first_row, cnt, c, c, mean, mean + c, mn, mx);
+}
+
 }  // namespace
 
 // Per-chunk Welford statistics, folded in chunk order with Chan's update, so the result is
 // exact-order deterministic and the same whatever splits the rows (the MPI port merges the
-// same way).
+// same way), and whether the chunks run on parallel_for's threads or on this one.
 void measure_stats(dsc_model *m, const float *X, size_t n) {
     const uint32_t c = m->cfg.n_features;
     double *mean = at<double>(m, m->lay.shift);
@@ -57,20 +91,35 @@ void measure_stats(dsc_model *m, const float *X, size_t n) {
         mx[j] = X[j];
     }
     double seen = 0.0;
-    for (size_t first = 0; first < n; first += kChunkRows) {
-        const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
-        if (first == 0) {
-            m->k->col_stats(X, first, cnt, c, c, mean, m2, mn, mx);
-        } else {
-            m->k->col_stats(X, first, cnt, c, c, cmean, cm2, mn, mx);
-            const double nb = (double)cnt, tot = seen + nb;
-            for (uint32_t j = 0; j < c; ++j) {
-                const double dlt = cmean[j] - mean[j];
-                mean[j] += dlt * nb / tot;
-                m2[j] += cm2[j] + dlt * dlt * seen * nb / tot;
+    if (m->cfg.parallel_for && n > kChunkRows) {  // slots hold 24 c bytes when standardizing
+        StatsJob job = {m, X, n, 0};
+        chunk_waves(m, n, stats_task, &job, [&](size_t chunk, uint32_t off) {
+            const double *sm = at<double>(m, off);
+            const float *smn = at<float>(m, off + 16u * c), *smx = smn + c;
+            const size_t cnt = n - chunk * kChunkRows < kChunkRows ? n - chunk * kChunkRows : kChunkRows;
+            if (chunk == 0) {
+                memcpy(mean, sm, c * sizeof(double));
+                memcpy(m2, sm + c, c * sizeof(double));
+            } else {
+                chan_merge(c, seen, (double)cnt, sm, sm + c, mean, m2);
             }
+            for (uint32_t j = 0; j < c; ++j) {
+                mn[j] = smn[j] < mn[j] ? smn[j] : mn[j];
+                mx[j] = smx[j] > mx[j] ? smx[j] : mx[j];
+            }
+            seen += (double)cnt;
+        });
+    } else {
+        for (size_t first = 0; first < n; first += kChunkRows) {
+            const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
+            if (first == 0) {
+                m->k->col_stats(X, first, cnt, c, c, mean, m2, mn, mx);
+            } else {
+                m->k->col_stats(X, first, cnt, c, c, cmean, cm2, mn, mx);
+                chan_merge(c, seen, (double)cnt, cmean, cm2, mean, m2);
+            }
+            seen += (double)cnt;
         }
-        seen += (double)cnt;
     }
     // A constant column keeps scale 1: its standardized value is exactly 0.
     double bound = 1.0;
