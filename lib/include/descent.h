@@ -54,7 +54,7 @@ extern "C" {
 #endif
 
 #define DSC_VERSION_MAJOR 0
-#define DSC_VERSION_MINOR 2
+#define DSC_VERSION_MINOR 3
 #define DSC_VERSION_PATCH 0
 #define DSC_VERSION ((DSC_VERSION_MAJOR << 16) | (DSC_VERSION_MINOR << 8) | DSC_VERSION_PATCH)
 
@@ -90,7 +90,9 @@ typedef enum dsc_status {
     DSC_ERR_SIZE_OVERFLOW = 9,    /* n_samples * n_features bytes does not fit in size_t       */
     DSC_ERR_DEVICE = 10,          /* a CUDA runtime call failed (see dsc_fit_report.message)   */
     DSC_ERR_BUSY = 11,            /* the model is being trained: called from its on_epoch      */
-    DSC_ERR_LIMIT = 12            /* blob asks for more arena than max_arena_bytes allows      */
+    DSC_ERR_LIMIT = 12,           /* blob asks for more arena than max_arena_bytes allows      */
+    DSC_ERR_COMM = 13             /* distributed fit: the exchange failed, or the ranks' models
+                                     or shards do not fit together (see report.message)        */
 } dsc_status;
 
 typedef enum dsc_model_kind {
@@ -166,6 +168,28 @@ typedef void (*dsc_parallel_for_fn)(void *pool, uint32_t n_tasks, dsc_task_fn ta
  * stop training. `epoch` counts from 1 over the model's whole life (it continues across fits). */
 typedef int (*dsc_epoch_callback)(void *user, uint32_t epoch, float loss);
 
+/* Data-parallel training across processes (README "Many machines"; ports/mpi implements it over
+ * MPI). Every rank holds the same model and calls dsc_fit on its own shard of rows; rank r's
+ * shard is the rows that follow those of ranks 0..r-1 (the global order is rank order), and
+ * every shard but the last holds a multiple of DSC_CHUNK_ROWS rows. Each pass computes its sums
+ * per global chunk of DSC_CHUNK_ROWS rows and folds them in global chunk order -- exactly the
+ * additions a single process makes -- so parameters, report and blob are bit-identical to one
+ * dsc_fit on the concatenated rows, for any number of ranks (minibatch SGD: see README).
+ * The library owns no transport; it calls exchange(comm, data, bytes, op, out_bytes):
+ *   DSC_EXCHANGE_APPEND     append `bytes` bytes at data to this rank's outgoing message;
+ *                           return any non-NULL pointer on success
+ *   DSC_EXCHANGE_ALLGATHER  send this rank's message (the appends since the last ALLGATHER) to
+ *                           every rank, and return every rank's message concatenated in rank
+ *                           order (8-byte aligned, valid until the next call), its length in
+ *                           *out_bytes
+ * NULL means the transport failed: the fit stops with DSC_ERR_COMM on that rank. Every rank
+ * makes the same sequence of calls, because every decision follows from folded sums. */
+#define DSC_CHUNK_ROWS 16384u
+#define DSC_EXCHANGE_APPEND 1u
+#define DSC_EXCHANGE_ALLGATHER 2u
+typedef const void *(*dsc_exchange_fn)(void *comm, const void *data, size_t bytes, uint32_t op,
+                                       size_t *out_bytes);
+
 /* Plain config struct. dsc_config_init() fills every field with its default; edit what you
  * need. New fields are only ever appended; struct_size lets the library detect a caller
  * compiled against a different layout. */
@@ -215,6 +239,12 @@ typedef struct dsc_config {
      * guaranteed decrease lr |g|^2 / 2 is <= conv_tol * loss. 0 (default) = 1e-10 when lr == 0
      * and off with an explicit lr; < 0 = off (run max_epochs). Minibatch SGD has no test. */
     float conv_tol;
+    /* Data-parallel training (fields added in 0.3): NULL (default) = this process holds all
+     * the rows. comm is passed to exchange; comm_rank is this process's rank, 0-based. Not
+     * saved in blobs (set them again with dsc_set_exchange); not with DSC_BACKEND_CUDA. */
+    dsc_exchange_fn exchange;
+    void *comm;
+    uint32_t comm_rank;
 } dsc_config;
 
 typedef struct dsc_fit_report {
@@ -259,7 +289,7 @@ size_t dsc_arena_size(const dsc_config *cfg);
  * Equal to dsc_arena_size() for every such config (tests/test_api.cpp, and the test firmware
  * on each 32-bit target); the library checks DSC_MODEL_HEADER_BYTES against its own header at
  * compile time. */
-#define DSC_MODEL_HEADER_BYTES (sizeof(dsc_config) + 160u)
+#define DSC_MODEL_HEADER_BYTES (sizeof(dsc_config) + 176u)
 #define DSC_ALIGN8_(x) (((x) + 7u) / 8u * 8u)
 #define DSC_ARENA_BYTES(p, n_features, momentum, batch_size, shuffle, lr_auto, standardized,  \
                         newton)                                                               \
@@ -342,6 +372,8 @@ dsc_status dsc_load_ex(const void *blob, size_t len, void *arena, size_t arena_b
                        dsc_parallel_for_fn parallel_for, void *pool, uint32_t max_tasks,
                        dsc_model **out);
 dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *user);
+/* Sets (or with exchange NULL clears) a model's data-parallel exchange, e.g. after dsc_load. */
+dsc_status dsc_set_exchange(dsc_model *m, dsc_exchange_fn exchange, void *comm, uint32_t comm_rank);
 /* As dsc_load_arena_size_ex / dsc_load_ex, with the caller's cap on the arena a blob may ask
  * for: DSC_ERR_LIMIT when the model would need more than max_arena_bytes (SIZE_MAX: no cap). */
 dsc_status dsc_load_arena_size_cap(const void *blob, size_t len, uint32_t max_tasks,

@@ -159,22 +159,37 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
             if (rep) rep->message = "n_samples * n_features * sizeof(float) overflows size_t";
             return DSC_ERR_SIZE_OVERFLOW;
         }
-    } else {
-        dsc_status s = check_data(m->cfg, X, y, n_samples, true, &msg);
-        if (s != DSC_OK) {
-            if (rep) rep->message = msg;
-            return s;
-        }
     }
-    if (data_in_model(m, X, y, n_samples)) {
-        if (rep) rep->message = "X or y overlaps the model's own bytes in its arena";
-        return DSC_ERR_INVALID_ARGUMENT;
+    // From here a distributed fit's ranks must reach dist_start whatever their local verdict,
+    // so that one rank's bad data is every rank's status rather than a hang.
+    dsc_status s = m->cfg.backend == DSC_BACKEND_CUDA ? DSC_OK
+                                                      : check_data(m->cfg, X, y, n_samples, true, &msg);
+    if (s == DSC_OK && data_in_model(m, X, y, n_samples)) {
+        msg = "X or y overlaps the model's own bytes in its arena";
+        s = DSC_ERR_INVALID_ARGUMENT;
+    }
+    if (distributed(m)) {
+        s = dist_start(m, s, n_samples, &msg);
+    } else {
+        m->rows_total = n_samples;
+        m->row0 = 0;
+    }
+    if (s != DSC_OK) {
+        if (rep) rep->message = msg;
+        return s;
     }
     // Marked for the whole fit, so calls from on_epoch that would change the model are refused.
     m->flags |= kFlagInFit;
-    const dsc_status s = m->cfg.backend == DSC_BACKEND_CUDA ? cuda_fit(m, X, y, n_samples, rep)
-                                                            : fit(m, X, y, n_samples, rep);
+    s = m->cfg.backend == DSC_BACKEND_CUDA ? cuda_fit(m, X, y, n_samples, rep)
+                                           : fit(m, X, y, n_samples, rep);
     m->flags &= ~kFlagInFit;
+    if (m->comm_failed) {
+        m->comm_failed = 0;
+        s = DSC_ERR_COMM;
+        if (rep)
+            rep->message = "distributed fit: an exchange failed during training; the model holds "
+                           "the parameters with the lowest loss seen in this fit";
+    }
     return s;
 }
 
@@ -258,6 +273,17 @@ dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *use
     return DSC_OK;
 }
 
+dsc_status dsc_set_exchange(dsc_model *m, dsc_exchange_fn exchange, void *comm, uint32_t comm_rank) {
+    if (!valid(m)) return DSC_ERR_INVALID_ARGUMENT;
+    if (in_fit(m)) return DSC_ERR_BUSY;
+    // A rank that cannot take part would leave the others waiting in their first exchange.
+    if (exchange && (!trainable(m) || m->cfg.backend == DSC_BACKEND_CUDA)) return DSC_ERR_UNSUPPORTED;
+    m->cfg.exchange = exchange;
+    m->cfg.comm = exchange ? comm : nullptr;
+    m->cfg.comm_rank = exchange ? comm_rank : 0;
+    return DSC_OK;
+}
+
 const char *dsc_backend_name(const dsc_model *m) {
     if (!valid(m)) return "invalid";
     return m->cfg.backend == DSC_BACKEND_CUDA ? "cuda" : m->k->name;
@@ -280,6 +306,7 @@ const char *dsc_status_string(dsc_status s) {
         case DSC_ERR_DEVICE: return "a CUDA runtime call failed";
         case DSC_ERR_BUSY: return kBusy;
         case DSC_ERR_LIMIT: return "model blob asks for more arena than max_arena_bytes allows";
+        case DSC_ERR_COMM: return "distributed fit: the exchange failed, or the ranks' models or shards do not fit together";
         default: break;
     }
     return "unknown status";

@@ -72,9 +72,11 @@ struct dsc_model {
     uint32_t has_stats;   // standardized: the column statistics have been measured
     float conv_tol;       // resolved convergence tolerance (< 0: off)
     float damping;        // NEWTON: Levenberg-Marquardt damping carried between iterations
-    uint32_t pad_;
+    uint32_t comm_failed; // distributed fit: an exchange failed (every later pass gives NaN)
     double fit_best;      // lowest loss seen in the current fit (divergence keeps those params)
     double max_sq_std;    // bound on max |phi|^2 in standardized features (from the stats pass)
+    uint64_t rows_total;  // rows of the current fit over all ranks (= n without an exchange)
+    uint64_t row0;        // global index of this process's first row (0 without an exchange)
 };
 
 // descent.h's compile-time arena formula (DSC_ARENA_BYTES) rests on these two facts.
@@ -150,6 +152,8 @@ dsc_status place_model(const dsc_config &cfg, bool predict_only, void *arena, si
 dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep);
 // Loss and gradient of the current params, summed over a row set (chunk sums folded in order).
 void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss);
+// The loss at the current params of a fit's rows (all ranks' when distributed), reduced.
+double fit_loss(dsc_model *m, const RowSet &all);
 // Loss of the current params on all rows, reduced per cfg.reduction.
 double full_loss(const dsc_model *m, const float *X, const float *y, size_t n);
 
@@ -188,5 +192,33 @@ bool sgd_step(dsc_model *m, const StepInput &in, float *out);
 
 // blob.cpp
 uint32_t crc32(const void *data, size_t len, uint32_t crc);
+
+// dist.cpp: data-parallel passes (cfg.exchange set). A pass appends one record per local chunk
+// (key: the global chunk index) or per rank (minibatch: key = rank), gathers every rank's
+// records in rank order, and folds them in that order with the same additions a single process
+// makes. After a failed exchange m->comm_failed is set and every later pass yields NaN, which
+// stops the fit; dsc_fit then returns DSC_ERR_COMM.
+inline bool distributed(const dsc_model *m) { return m->cfg.exchange != nullptr; }
+struct Segment {
+    const void *data;
+    size_t bytes;
+};
+void dist_emit(dsc_model *m, uint64_t key, uint64_t rows, const Segment *seg, uint32_t n_seg);
+// Gathers the records (payload bytes each, a multiple of 8) and calls
+// fold(index, rows, payload) for each in order. chunk_keys: record i must be global chunk i and
+// every chunk of rows_total present; else keys must rise. False (nothing folded) on failure.
+using FoldFn = void (*)(void *ctx, size_t index, uint64_t rows, const double *payload);
+bool dist_gather(dsc_model *m, size_t payload, bool chunk_keys, FoldFn fold, void *ctx);
+template <class F>
+bool dist_fold(dsc_model *m, size_t payload, bool chunk_keys, F f) {
+    return dist_gather(m, payload, chunk_keys,
+                       [](void *ctx, size_t i, uint64_t rows, const double *d) {
+                           (*static_cast<F *>(ctx))(i, rows, d);
+                       },
+                       &f);
+}
+// Before a distributed fit changes anything: every rank's local status, shard size and model
+// fingerprint are exchanged; sets rows_total and row0. Any rank's failure is every rank's.
+dsc_status dist_start(dsc_model *m, dsc_status local, size_t n, const char **msg);
 
 }  // namespace dsc

@@ -68,10 +68,43 @@ DSC_NOINLINE void parallel_curvature(dsc_model *m, const RowSet &all, const floa
     });
 }
 
+// Distributed: each local chunk's gradient, loss and curvature go out keyed by global chunk and
+// fold in chunk order with the serial pass's additions.
+DSC_NOINLINE void dist_curvature(dsc_model *m, const RowSet &all, const float *theta, bool full,
+                                 double *loss) {
+    const uint32_t p = m->n_params;
+    const CurvFn fn = curv_fn(m);
+    const ColumnMap map = column_map(m);
+    double *g = at<double>(m, m->lay.grad), *h = at<double>(m, m->lay.hess);
+    double *gc = at<double>(m, m->lay.chunk), *hc = at<double>(m, m->lay.hess2);
+    double *J = at<double>(m, m->lay.jrow);
+    const uint64_t key0 = m->row0 / kChunkRows;
+    const size_t gp = full ? p : 0, hp = full ? tri(p) : 0;
+    for (size_t first = 0; first < all.count; first += kChunkRows) {
+        const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
+        double cl;
+        fn(sub_rows(all, first, cnt), map, theta, m->cfg.degree, J, full ? gc : nullptr,
+           full ? hc : nullptr, &cl);
+        const Segment seg[3] = {{gc, gp * sizeof(double)}, {&cl, sizeof cl}, {hc, hp * sizeof(double)}};
+        dist_emit(m, key0 + first / kChunkRows, cnt, seg, 3);
+    }
+    *loss = __builtin_nan("");
+    dist_fold(m, (gp + 1 + hp) * sizeof(double), true, [&](size_t i, uint64_t, const double *d) {
+        const bool first = i == 0;
+        for (size_t j = 0; j < gp; ++j) g[j] = first ? d[j] : g[j] + d[j];
+        *loss = first ? d[gp] : *loss + d[gp];
+        for (size_t q = 0; q < hp; ++q) h[q] = first ? d[gp + 1 + q] : h[q] + d[gp + 1 + q];
+    });
+}
+
 // Loss (and with `full` the gradient into grad, the curvature into hess) of theta over all
 // rows; chunk sums are folded in chunk order, as every other full-batch pass.
 DSC_NOINLINE void curvature_pass(dsc_model *m, const RowSet &all, const float *theta, bool full,
                                  double *loss) {
+    if (distributed(m)) {
+        dist_curvature(m, all, theta, full, loss);
+        return;
+    }
     if (m->cfg.parallel_for && all.count > kChunkRows) {
         parallel_curvature(m, all, theta, full, loss);
         return;
@@ -231,7 +264,7 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
         if (finite) {
             double lc = 0.0;
             curvature_pass(m, all, cand, false, &lc);
-            const double fc = objective(m, lc, all.count, cand);
+            const double fc = objective(m, lc, m->rows_total, cand);
             if (isfinite(fc) && fc < f && adopt_train_params(m, cand)) {
                 m->st.step += 1;
                 m->damping = lambda < 1e-9 ? 0.0f : (float)(lambda * 0.1);
@@ -270,13 +303,14 @@ dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
     for (uint32_t e = 0; e < m->cfg.max_epochs; ++e) {
         double lsum = 0.0;
         curvature_pass(m, all, train_params(m), true, &lsum);
-        const double f = objective(m, lsum, all.count, train_params(m));
-        scale_and_regularize(m, all.count);
+        const size_t n = m->rows_total;
+        const double f = objective(m, lsum, n, train_params(m));
+        scale_and_regularize(m, n);
         const bool bad = !isfinite(f) || !finite_all(at<double>(m, m->lay.grad), p) ||
                          !finite_all(at<double>(m, m->lay.hess), tri(p));
         if (!bad) note_best(m, f);
-        const double epoch_loss = m->cfg.reduction == DSC_REDUCTION_MEAN ? lsum / (double)all.count : lsum;
-        uint32_t why = after_epoch(m, all.count, epoch_loss, bad, false);
+        const double epoch_loss = m->cfg.reduction == DSC_REDUCTION_MEAN ? lsum / (double)n : lsum;
+        uint32_t why = after_epoch(m, n, epoch_loss, bad, false);
         if (rep) rep->epochs_run += 1;
         // Every row's loss below log 2 puts every row on its own side: the classes are
         // separated, and without weight decay the infimum 0 is not attained.

@@ -73,6 +73,43 @@ void stats_task(void *arg, uint32_t i) {
     m->k->col_stats(job.X, first_row, cnt, c, c, mean, mean + c, mn, mx);
 }
 
+// Distributed: each local chunk's mean, m2, min and max go out keyed by global chunk and fold in
+// chunk order with the serial pass's Chan merges. Scratch: the chunk's mean and m2 in the
+// gradient and chunk buffers, its min and max in the best and training-parameter buffers (both
+// free until the statistics exist).
+DSC_NOINLINE void dist_stats(dsc_model *m, const float *X, size_t n, double *mean, double *m2,
+                             float *mn, float *mx) {
+    const uint32_t c = m->cfg.n_features;
+    double *cmean = at<double>(m, m->lay.grad), *cm2 = at<double>(m, m->lay.chunk);
+    float *cmn = at<float>(m, m->lay.best), *cmx = at<float>(m, m->lay.tparams);
+    const uint64_t key0 = m->row0 / kChunkRows;
+    for (size_t first = 0; first < n; first += kChunkRows) {
+        const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
+        for (uint32_t j = 0; j < c; ++j) cmn[j] = cmx[j] = X[first * c + j];
+        m->k->col_stats(X, first, cnt, c, c, cmean, cm2, cmn, cmx);
+        const Segment seg[4] = {{cmean, c * sizeof(double)}, {cm2, c * sizeof(double)},
+                                {cmn, c * sizeof(float)}, {cmx, c * sizeof(float)}};
+        dist_emit(m, key0 + first / kChunkRows, cnt, seg, 4);
+    }
+    double seen = 0.0;
+    const bool ok = dist_fold(m, 24u * c, true, [&](size_t i, uint64_t rows, const double *d) {
+        const float *fmn = reinterpret_cast<const float *>(d + 2 * c), *fmx = fmn + c;
+        if (i == 0) {
+            memcpy(mean, d, c * sizeof(double));
+            memcpy(m2, d + c, c * sizeof(double));
+        } else {
+            chan_merge(c, seen, (double)rows, d, d + c, mean, m2);
+        }
+        for (uint32_t j = 0; j < c; ++j) {
+            mn[j] = i == 0 || fmn[j] < mn[j] ? fmn[j] : mn[j];
+            mx[j] = i == 0 || fmx[j] > mx[j] ? fmx[j] : mx[j];
+        }
+        seen += (double)rows;
+    });
+    if (ok) return;
+    for (uint32_t j = 0; j < c; ++j) mean[j] = m2[j] = __builtin_nan("");
+}
+
 }  // namespace
 
 // Per-chunk Welford statistics, folded in chunk order with Chan's update, so the result is
@@ -91,7 +128,10 @@ void measure_stats(dsc_model *m, const float *X, size_t n) {
         mx[j] = X[j];
     }
     double seen = 0.0;
-    if (m->cfg.parallel_for && n > kChunkRows) {  // slots hold 24 c bytes when standardizing
+    if (distributed(m)) {
+        dist_stats(m, X, n, mean, m2, mn, mx);
+        seen = (double)m->rows_total;
+    } else if (m->cfg.parallel_for && n > kChunkRows) {  // slots hold 24 c bytes when standardizing
         StatsJob job = {m, X, n, 0};
         chunk_waves(m, n, stats_task, &job, [&](size_t chunk, uint32_t off) {
             const double *sm = at<double>(m, off);

@@ -76,8 +76,39 @@ DSC_NOINLINE void parallel_chunks(dsc_model *m, const RowSet &rs, const float *v
 
 // Gram product sum_rows phi (phi . v) over all rows, and the largest |phi|^2. Without
 // `product` only max_sq is wanted (no chunk buffer needed: each chunk overwrites `out`).
+// Distributed: each local chunk's product and max_sq go out keyed by global chunk, and fold in
+// chunk order with the additions (and maxima) of the serial pass below.
+DSC_NOINLINE void dist_gram(dsc_model *m, const RowSet &rs, const float *v, bool product,
+                            double *out, double *max_sq) {
+    const uint32_t p = m->n_params;
+    const GramFn fn = gram_fn(m);
+    float *acc = at<float>(m, m->lay.acc);
+    double *chunk = at<double>(m, m->lay.chunk);
+    const uint64_t key0 = m->row0 / kChunkRows;
+    for (size_t first = 0; first < rs.count; first += kChunkRows) {
+        const size_t cnt = rs.count - first < kChunkRows ? rs.count - first : kChunkRows;
+        double mx;
+        fn(sub_rows(rs, first, cnt), v, m->cfg.degree, acc, chunk, &mx);
+        const Segment seg[2] = {{chunk, p * sizeof(double)}, {&mx, sizeof mx}};
+        dist_emit(m, key0 + first / kChunkRows, cnt, seg, 2);
+    }
+    *max_sq = __builtin_nan("");
+    dist_fold(m, (p + 1) * sizeof(double), true, [&](size_t i, uint64_t, const double *d) {
+        if (i == 0) *max_sq = 0.0;
+        if (d[p] > *max_sq) *max_sq = d[p];
+        if (!product) return;
+        for (uint32_t j = 0; j < p; ++j) out[j] = i == 0 ? d[j] : out[j] + d[j];
+    });
+    if (m->comm_failed)
+        for (uint32_t j = 0; j < p; ++j) out[j] = __builtin_nan("");
+}
+
 void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, double *out,
                double *max_sq) {
+    if (distributed(m)) {
+        dist_gram(m, rs, v, product, out, max_sq);
+        return;
+    }
     if (m->cfg.parallel_for && rs.count > kChunkRows) {
         parallel_chunks(m, rs, v, out, max_sq);
         return;
@@ -105,7 +136,7 @@ void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, dou
 // Phi M (theta_raw = M theta_std), so the Gram product is M^T (Phi^T Phi) (M v), and the row
 // norm bound comes from the statistics pass.
 DSC_NOINLINE float auto_lr(dsc_model *m, const RowSet &all) {
-    return pick_lr(m->cfg, m->n_params, all.count, at<float>(m, m->lay.work),
+    return pick_lr(m->cfg, m->n_params, m->rows_total, at<float>(m, m->lay.work),
                    at<double>(m, m->lay.grad),
                    [&](const float *v, bool product, double *out, double *max_sq) {
                        if (!standardized(m)) {
@@ -177,7 +208,7 @@ DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const 
     // No finite epoch loss and no step in this fit: the loss overflowed at the start.
     if (why == DSC_STOP_DIVERGED && !isfinite(m->fit_best) && rep->steps == 0)
         rep->message = kLossOverflow;
-    rep->final_loss = (float)full_loss(m, all.X, all.y, all.count);
+    rep->final_loss = (float)fit_loss(m, all);
 }
 
 // Divergence keeps the parameters with the lowest loss seen in this fit.
@@ -220,6 +251,27 @@ DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, boo
 // Loss and gradient summed over a row set. Sets of more than one chunk fold the chunk sums in
 // chunk order, so the result is the same however the chunks are scheduled.
 namespace {
+// Distributed full batch: the records of lossgrad_chunks's chunks, folded with its additions.
+DSC_NOINLINE void dist_lossgrad(dsc_model *m, const RowSet &all, double *grad, double *loss) {
+    const uint32_t p = m->n_params;
+    const LossGradFn fn = lossgrad_fn(m);
+    float *acc = at<float>(m, m->lay.acc);
+    double *chunk = at<double>(m, m->lay.chunk);
+    const uint64_t key0 = m->row0 / kChunkRows;
+    for (size_t first = 0; first < all.count; first += kChunkRows) {
+        const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
+        double cl;
+        fn(sub_rows(all, first, cnt), params(m), m->cfg.degree, acc, chunk, &cl);
+        const Segment seg[2] = {{chunk, p * sizeof(double)}, {&cl, sizeof cl}};
+        dist_emit(m, key0 + first / kChunkRows, cnt, seg, 2);
+    }
+    *loss = __builtin_nan("");
+    dist_fold(m, (p + 1) * sizeof(double), true, [&](size_t i, uint64_t, const double *d) {
+        for (uint32_t j = 0; j < p; ++j) grad[j] = i == 0 ? d[j] : grad[j] + d[j];
+        *loss = i == 0 ? d[p] : *loss + d[p];
+    });
+}
+
 // Row sets longer than one chunk (out of line: its locals stay off the common path's stack).
 DSC_NOINLINE void lossgrad_chunks(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
     if (m->cfg.parallel_for) {
@@ -249,6 +301,23 @@ void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
     lossgrad_fn(m)(rs, params(m), m->cfg.degree, at<float>(m, m->lay.acc), grad, loss);
 }
 
+// The loss of a fit's rows at the parameters (all ranks' rows when distributed).
+double fit_loss(dsc_model *m, const RowSet &all) {
+    if (!distributed(m)) return full_loss(m, all.X, all.y, all.count);
+    const LossFn fn = loss_fn(m);
+    const uint64_t key0 = m->row0 / kChunkRows;
+    for (size_t first = 0; first < all.count; first += kChunkRows) {
+        const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
+        const double l = fn(sub_rows(all, first, cnt), params(m), m->cfg.degree);
+        const Segment seg = {&l, sizeof l};
+        dist_emit(m, key0 + first / kChunkRows, cnt, &seg, 1);
+    }
+    double loss = 0.0;
+    if (!dist_fold(m, sizeof(double), true, [&](size_t, uint64_t, const double *d) { loss += d[0]; }))
+        return __builtin_nan("");
+    return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / (double)m->rows_total : loss;
+}
+
 double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
     RowSet rs = {X, y, nullptr, 0, n, m->cfg.n_features};
     const LossFn fn = loss_fn(m);
@@ -269,35 +338,77 @@ DSC_NOINLINE void shuffled_rows(const dsc_model *m, size_t n, size_t first, size
     permutation_apply_batch(perm, first, cnt, idx);
 }
 
+// Distributed minibatch: rows first..first+cnt-1 of the global epoch order (the single process's
+// batch); each rank sums the ones in its shard, and the per-rank sums fold in rank order. One
+// rank computes exactly dsc_fit's sums; more ranks split the float block sums differently.
+DSC_NOINLINE double dist_batch(dsc_model *m, const RowSet &all, size_t first, size_t cnt) {
+    uint32_t *idx = at<uint32_t>(m, m->lay.idx);
+    double *grad = at<double>(m, m->lay.grad);
+    const uint32_t p = m->n_params;
+    RowSet rs = all;
+    size_t k = 0;
+    if (idx) {
+        shuffled_rows(m, m->rows_total, first, cnt, idx);
+        for (size_t i = 0; i < cnt; ++i)
+            if (idx[i] >= m->row0 && idx[i] - m->row0 < all.count) idx[k++] = (uint32_t)(idx[i] - m->row0);
+        rs.idx = idx;
+        rs.count = k;
+    } else {
+        const uint64_t lo = first > m->row0 ? first : m->row0;
+        const uint64_t hi = first + cnt < m->row0 + all.count ? first + cnt : m->row0 + all.count;
+        k = hi > lo ? (size_t)(hi - lo) : 0;
+        rs = sub_rows(all, k ? (size_t)(lo - m->row0) : 0, k);
+    }
+    if (k) {
+        double bl = 0.0;
+        lossgrad_pass(m, rs, grad, &bl);
+        const Segment seg[2] = {{grad, p * sizeof(double)}, {&bl, sizeof bl}};
+        dist_emit(m, m->cfg.comm_rank, k, seg, 2);
+    }
+    double loss = __builtin_nan("");
+    dist_fold(m, (p + 1) * sizeof(double), false, [&](size_t i, uint64_t, const double *d) {
+        for (uint32_t j = 0; j < p; ++j) grad[j] = i == 0 ? d[j] : grad[j] + d[j];
+        loss = i == 0 ? d[p] : loss + d[p];
+    });
+    return loss;
+}
+
 // One epoch of minibatch SGD; returns false if the loss or an update went non-finite.
 DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
     const dsc_config &c = m->cfg;
     double *grad = at<double>(m, m->lay.grad);
     uint32_t *idx = at<uint32_t>(m, m->lay.idx);
+    const size_t n = m->rows_total;
     *epoch_loss = 0.0;
-    for (size_t first = 0; first < all.count; first += c.batch_size) {
-        const size_t cnt = all.count - first < c.batch_size ? all.count - first : c.batch_size;
-        RowSet rs = sub_rows(all, first, cnt);
-        if (idx) {
-            shuffled_rows(m, all.count, first, cnt, idx);
-            rs.idx = idx;
-        }
+    for (size_t first = 0; first < n; first += c.batch_size) {
+        const size_t cnt = n - first < c.batch_size ? n - first : c.batch_size;
         double bl = 0.0;
-        lossgrad_pass(m, rs, grad, &bl);
+        if (distributed(m)) {
+            bl = dist_batch(m, all, first, cnt);
+        } else {
+            RowSet rs = sub_rows(all, first, cnt);
+            if (idx) {
+                shuffled_rows(m, n, first, cnt, idx);
+                rs.idx = idx;
+            }
+            lossgrad_pass(m, rs, grad, &bl);
+        }
         *epoch_loss += bl;
         if (!isfinite(bl) || !step(m, cnt, lr_used)) return false;
     }
     // The epoch loss was accumulated along the way: the params at its end stand for it.
-    note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)all.count : *epoch_loss);
+    note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)n : *epoch_loss);
     return true;
 }
 
 // The epoch loss is the loss at the params before the step: those are the ones noted.
 DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
-    lossgrad_pass(m, all, at<double>(m, m->lay.grad), epoch_loss);
+    if (distributed(m)) dist_lossgrad(m, all, at<double>(m, m->lay.grad), epoch_loss);
+    else lossgrad_pass(m, all, at<double>(m, m->lay.grad), epoch_loss);
     if (!isfinite(*epoch_loss)) return false;
-    note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)all.count : *epoch_loss);
-    return step(m, all.count, lr_used);
+    const size_t n = m->rows_total;
+    note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)n : *epoch_loss);
+    return step(m, n, lr_used);
 }
 
 namespace {
@@ -322,11 +433,12 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
         double epoch_loss = 0.0;
         const bool diverged = m->cfg.batch_size == 0 ? !full_batch_epoch(m, all, &epoch_loss, &lr_used)
                                                      : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
-        if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)all.count;
+        const size_t n = m->rows_total;
+        if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
         const dsc_config &c = m->cfg;
-        uint32_t why = after_epoch(m, all.count, epoch_loss, diverged,
+        uint32_t why = after_epoch(m, n, epoch_loss, diverged,
                                    c.lr == 0.0f && c.batch_size == 0 && c.momentum == 0.0f);
-        if (!why && gd_converged(m, all.count, epoch_loss, lr_used)) why = DSC_STOP_CONVERGED;
+        if (!why && gd_converged(m, n, epoch_loss, lr_used)) why = DSC_STOP_CONVERGED;
         if (rep) {
             rep->epochs_run += 1;
             rep->lr = lr_used;

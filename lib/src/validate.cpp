@@ -76,6 +76,9 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->backend > DSC_BACKEND_CUDA) return bad(msg, "config.backend is not a dsc_backend");
     if (cfg->parallel_for && (cfg->max_tasks == 0 || cfg->max_tasks > kMaxTasks))
         return bad(msg, "config.max_tasks must be in [1, 4096] when parallel_for is set");
+    if (cfg->exchange && cfg->backend == DSC_BACKEND_CUDA)
+        return bad(msg, "config.exchange (data-parallel training) is not available with the CUDA "
+                        "backend");
     if (cfg->standardize > DSC_STANDARDIZE_OFF)
         return bad(msg, "config.standardize is not a dsc_standardize");
     if (cfg->solver > DSC_SOLVER_NEWTON) return bad(msg, "config.solver is not a dsc_solver");

@@ -50,7 +50,10 @@ inline dsc_status checked_fit(dsc_model *m, const dsc_config &c, const float *X,
                               size_t n) {
     const std::vector<float> p0 = params_of(m);
     const std::vector<uint8_t> b0 = save_of(m, false);
-    const dsc_status want = expected_data_status(c, X, y, n);
+    // A loopback exchange with a rank other than 0 has no place in a one-rank job: refused,
+    // whatever the data, before anything changes.
+    const dsc_status want = c.exchange && c.comm_rank != 0 ? DSC_ERR_COMM
+                                                           : expected_data_status(c, X, y, n);
     dsc_fit_report rep;
     memset(&rep, 0xEE, sizeof rep);
     const dsc_status s = dsc_fit(m, X, y, n, &rep);
@@ -95,7 +98,7 @@ inline void describe_case() {
             "shuffle %u max_epochs %u seed %llu\n  lr %a momentum %a dampening %a "
             "weight_decay %a nesterov %u schedule %u power_t %a tol %a n_iter_no_change %u "
             "backend %u\n  standardize %u solver %u conv_tol %a\n"
-            "  callback %d (stop after %u) parallel_for %d max_tasks %u "
+            "  callback %d (stop after %u) parallel_for %d max_tasks %u exchange %d rank %u "
             "misalign %zu n %zu refit %u set_params %d\n",
             c.struct_size, c.kind, c.n_features, c.degree, c.reduction, c.batch_size, c.shuffle,
             c.max_epochs, (unsigned long long)c.seed, (double)c.lr, (double)c.momentum,
@@ -103,6 +106,7 @@ inline void describe_case() {
             (double)c.power_t, (double)c.tol, c.n_iter_no_change, c.backend, c.standardize,
             c.solver, (double)c.conv_tol,
             (int)fc.use_callback, fc.stop_limit, c.parallel_for != nullptr, c.max_tasks,
+            c.exchange != nullptr, c.comm_rank,
             fc.arena_misalign, fc.n, (unsigned)fc.refit, (int)fc.set_params);
     print_floats("X", fc.X);
     print_floats("y", fc.y);

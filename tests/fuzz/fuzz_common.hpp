@@ -151,8 +151,31 @@ inline void serial_reverse_for(void *, uint32_t n, dsc_task_fn task, void *arg) 
     for (uint32_t i = n; i-- > 0;) task(arg, i);
 }
 
+// A one-rank exchange: the allgather of a single process returns its own message. A distributed
+// fit over it must behave exactly as a local one (config.comm_rank other than 0: DSC_ERR_COMM).
+struct Loopback {
+    std::vector<unsigned char> out;
+    std::vector<uint64_t> all;  // 8-byte aligned
+};
+
+inline const void *loopback_exchange(void *comm, const void *data, size_t bytes, uint32_t op,
+                                     size_t *out_bytes) {
+    Loopback &l = *static_cast<Loopback *>(comm);
+    if (op == DSC_EXCHANGE_APPEND) {
+        const unsigned char *b = static_cast<const unsigned char *>(data);
+        l.out.insert(l.out.end(), b, b + bytes);
+        return &l;
+    }
+    l.all.assign(l.out.size() / 8 + 1, 0);
+    if (!l.out.empty()) memcpy(l.all.data(), l.out.data(), l.out.size());
+    *out_bytes = l.out.size();
+    l.out.clear();
+    return l.all.data();
+}
+
 struct FitCase {
     dsc_config cfg;
+    Loopback loop;
     bool use_callback = false;
     uint32_t stop_limit = 0;
     size_t n = 0;
@@ -250,6 +273,15 @@ inline void parse_fit_case(Input &in, FitCase *fc) {
         const uint8_t s = in.u8();
         c.conv_tol = s < 160 ? 0.0f : s < 208 ? -1.0f : s < 232 ? pick_rate(in, 0, 5) : pick_value(in);
     }
+    // Fields of 0.3: the data-parallel exchange, over one rank.
+    {
+        const uint8_t s = in.u8();
+        if (s >= 192) {
+            c.exchange = loopback_exchange;
+            c.comm = &fc->loop;
+            c.comm_rank = s < 250 ? 0u : s % 4;
+        }
+    }
     fc->arena_misalign = in.u8() % 8;
     fc->n = in.u8() % (kMaxRows + 1);
     fc->refit = in.u8();
@@ -337,7 +369,9 @@ inline std::vector<uint8_t> save_of(const dsc_model *m, bool predictor) {
     return b;
 }
 
-inline bool valid_status(dsc_status s) { return (unsigned)s <= (unsigned)DSC_ERR_SIZE_OVERFLOW; }
+inline bool valid_status(dsc_status s) {
+    return (unsigned)s <= (unsigned)DSC_ERR_SIZE_OVERFLOW || s == DSC_ERR_COMM;
+}
 // Loading may also hit the arena cap (DSC_ERR_LIMIT); nothing here runs inside a callback, so
 // DSC_ERR_BUSY is never valid.
 inline bool valid_load_status(dsc_status s) { return valid_status(s) || s == DSC_ERR_LIMIT; }

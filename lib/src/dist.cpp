@@ -1,0 +1,181 @@
+// Data-parallel training: the records a pass exchanges, their fold, and the agreement every
+// rank reaches before a distributed fit changes anything. The transport is the caller's
+// (cfg.exchange); this file only defines what goes through it. (DIST_READY)
+//
+// A record is a 16-byte head (key, rows) and a payload of doubles. Full-batch passes send one
+// record per local chunk, keyed by its global chunk index; since every shard but the last holds
+// whole chunks, the gathered records are exactly the chunks a single process would compute, in
+// the same order, and folding them with the single process's additions gives the same bits.
+#include <string.h>
+
+#include "model.hpp"
+
+namespace dsc {
+namespace {
+
+struct Head {
+    uint64_t key;
+    uint64_t rows;
+};
+
+// The start record's payload: this rank's status and model fingerprint.
+struct Hello {
+    uint32_t status;
+    uint32_t fingerprint;
+};
+
+void fail(dsc_model *m) { m->comm_failed = 1; }
+
+// What must be equal on every rank for the ranks to take the same steps: the training config
+// (host-side fields and the kernel path aside: ranks may run different ISAs, their records are
+// folded identically everywhere), the parameters and the whole training state.
+uint32_t fingerprint(const dsc_model *m) {
+    dsc_config c = m->cfg;
+    c.backend = 0;
+    c.on_epoch = nullptr;
+    c.user = nullptr;
+    c.parallel_for = nullptr;
+    c.pool = nullptr;
+    c.max_tasks = 0;
+    c.cuda_arena = nullptr;
+    c.cuda_arena_bytes = 0;
+    c.cuda_max_samples = 0;
+    c.cuda_device = 0;
+    c.exchange = nullptr;
+    c.comm = nullptr;
+    c.comm_rank = 0;
+    const uint32_t p = m->n_params;
+    uint32_t h = crc32(&c, sizeof c, 0);
+    h = crc32(params(m), p * sizeof(float), h);
+    if (const float *v = at<float>(m, m->lay.velocity)) h = crc32(v, p * sizeof(float), h);
+    h = crc32(&m->st, sizeof m->st, h);
+    h = crc32(&m->has_stats, sizeof m->has_stats, h);
+    h = crc32(&m->damping, sizeof m->damping, h);
+    if (standardized(m) && m->has_stats) {
+        h = crc32(train_params(m), p * sizeof(float), h);
+        h = crc32(at<double>(m, m->lay.shift), m->cfg.n_features * sizeof(double), h);
+        h = crc32(at<double>(m, m->lay.inv_scale), m->cfg.n_features * sizeof(double), h);
+    }
+    return h;
+}
+
+const unsigned char *gather(dsc_model *m, size_t *len) {
+    if (m->comm_failed) return nullptr;
+    *len = 0;
+    const void *all = m->cfg.exchange(m->cfg.comm, nullptr, 0, DSC_EXCHANGE_ALLGATHER, len);
+    // Records are read as doubles in place: the exchange promises 8-byte alignment.
+    if (!all || reinterpret_cast<uintptr_t>(all) % 8 != 0) {
+        fail(m);
+        return nullptr;
+    }
+    return static_cast<const unsigned char *>(all);
+}
+
+}  // namespace
+
+void dist_emit(dsc_model *m, uint64_t key, uint64_t rows, const Segment *seg, uint32_t n_seg) {
+    if (m->comm_failed) return;
+    const Head h = {key, rows};
+    size_t unused = 0;
+    if (!m->cfg.exchange(m->cfg.comm, &h, sizeof h, DSC_EXCHANGE_APPEND, &unused)) {
+        fail(m);
+        return;
+    }
+    for (uint32_t i = 0; i < n_seg; ++i) {
+        if (seg[i].bytes == 0) continue;
+        if (!m->cfg.exchange(m->cfg.comm, seg[i].data, seg[i].bytes, DSC_EXCHANGE_APPEND, &unused)) {
+            fail(m);
+            return;
+        }
+    }
+}
+
+bool dist_gather(dsc_model *m, size_t payload, bool chunk_keys, FoldFn fold, void *ctx) {
+    size_t len;
+    const unsigned char *b = gather(m, &len);
+    if (!b) return false;
+    const size_t rec = sizeof(Head) + payload;
+    const size_t count = len / rec;
+    bool ok = len % rec == 0 && count > 0;
+    if (chunk_keys) ok = ok && count == (m->rows_total + kChunkRows - 1) / kChunkRows;
+    uint64_t prev = 0;
+    for (size_t i = 0; ok && i < count; ++i) {
+        Head h;
+        memcpy(&h, b + i * rec, sizeof h);
+        ok = chunk_keys ? h.key == i : (i == 0 || h.key > prev);
+        prev = h.key;
+    }
+    if (!ok) {  // the ranks disagree about the pass: nothing can be trusted from here on
+        fail(m);
+        return false;
+    }
+    for (size_t i = 0; i < count; ++i) {
+        Head h;
+        memcpy(&h, b + i * rec, sizeof h);
+        fold(ctx, i, h.rows, reinterpret_cast<const double *>(b + i * rec + sizeof(Head)));
+    }
+    return true;
+}
+
+dsc_status dist_start(dsc_model *m, dsc_status local, size_t n, const char **msg) {
+    m->comm_failed = 0;
+    const Hello mine = {(uint32_t)local, fingerprint(m)};
+    const Segment seg = {&mine, sizeof mine};
+    dist_emit(m, m->cfg.comm_rank, local == DSC_OK ? n : 0, &seg, 1);
+    size_t len;
+    const unsigned char *b = gather(m, &len);
+    const size_t rec = sizeof(Head) + sizeof(Hello);
+    if (!b || len % rec != 0 || len / rec <= m->cfg.comm_rank) {
+        m->comm_failed = 0;
+        *msg = "distributed fit: the exchange failed before training started (nothing changed)";
+        return DSC_ERR_COMM;
+    }
+    const size_t ranks = len / rec;
+    uint64_t total = 0, row0 = 0;
+    dsc_status first_bad = DSC_OK;
+    bool keys = true, same = true, aligned = true;
+    for (size_t i = 0; i < ranks; ++i) {
+        Head h;
+        Hello hello;
+        memcpy(&h, b + i * rec, sizeof h);
+        memcpy(&hello, b + i * rec + sizeof h, sizeof hello);
+        keys = keys && h.key == i;
+        same = same && hello.fingerprint == mine.fingerprint;
+        if (first_bad == DSC_OK && hello.status != DSC_OK) first_bad = (dsc_status)hello.status;
+        if (i < ranks - 1 && h.rows % kChunkRows != 0) aligned = false;
+        if (i == m->cfg.comm_rank) row0 = total;
+        total += h.rows;
+    }
+    // Every rank reaches the same verdict from the same records.
+    if (first_bad != DSC_OK) {
+        if (local == DSC_OK)
+            *msg = "distributed fit: another rank's call failed (its data or arguments; that "
+                   "rank's status is returned here); nothing was changed";
+        return first_bad;
+    }
+    if (!keys) {
+        *msg = "distributed fit: config.comm_rank must be 0, 1, .., size - 1 in the exchange's "
+               "rank order";
+        return DSC_ERR_COMM;
+    }
+    if (!same) {
+        *msg = "distributed fit: the ranks' models differ (config, parameters or training "
+               "state); create every rank's model alike";
+        return DSC_ERR_COMM;
+    }
+    if (!aligned) {
+        *msg = "distributed fit: every shard but the last must hold a multiple of "
+               "DSC_CHUNK_ROWS (16384) rows";
+        return DSC_ERR_INVALID_ARGUMENT;
+    }
+    // Shuffled row indices are 32-bit over the whole data set.
+    if (total > 0xFFFFFFFFull) {
+        *msg = "distributed fit: more than 2^32 - 1 rows in all";
+        return DSC_ERR_INVALID_ARGUMENT;
+    }
+    m->rows_total = total;
+    m->row0 = row0;
+    return DSC_OK;
+}
+
+}  // namespace dsc
