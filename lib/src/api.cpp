@@ -276,6 +276,9 @@ dsc_status dsc_set_callback(dsc_model *m, dsc_epoch_callback on_epoch, void *use
 dsc_status dsc_set_exchange(dsc_model *m, dsc_exchange_fn exchange, void *comm, uint32_t comm_rank) {
     if (!valid(m)) return DSC_ERR_INVALID_ARGUMENT;
     if (in_fit(m)) return DSC_ERR_BUSY;
+#ifdef DESCENT_NO_DIST
+    if (exchange) return DSC_ERR_UNSUPPORTED;  // this build has no data-parallel training
+#endif
     // A rank that cannot take part would leave the others waiting in their first exchange.
     if (exchange && (!trainable(m) || m->cfg.backend == DSC_BACKEND_CUDA)) return DSC_ERR_UNSUPPORTED;
     m->cfg.exchange = exchange;

@@ -11,6 +11,7 @@
 #include "model.hpp"
 
 namespace dsc {
+#ifndef DESCENT_NO_DIST
 namespace {
 
 struct Head {
@@ -168,8 +169,9 @@ dsc_status dist_start(dsc_model *m, dsc_status local, size_t n, const char **msg
                "DSC_CHUNK_ROWS (16384) rows";
         return DSC_ERR_INVALID_ARGUMENT;
     }
-    // Shuffled row indices are 32-bit over the whole data set.
-    if (total > 0xFFFFFFFFull) {
+    // Shuffled row indices are 32-bit over the whole data set, and a 32-bit host counts the
+    // rows in size_t.
+    if (total > 0xFFFFFFFFull || total > (uint64_t)SIZE_MAX) {
         *msg = "distributed fit: more than 2^32 - 1 rows in all";
         return DSC_ERR_INVALID_ARGUMENT;
     }
@@ -177,5 +179,11 @@ dsc_status dist_start(dsc_model *m, dsc_status local, size_t n, const char **msg
     m->row0 = row0;
     return DSC_OK;
 }
+
+#else  // DESCENT_DIST=OFF: check_config refuses config.exchange, so none of this is reached
+void dist_emit(dsc_model *, uint64_t, uint64_t, const Segment *, uint32_t) {}
+bool dist_gather(dsc_model *, size_t, bool, FoldFn, void *) { return false; }
+dsc_status dist_start(dsc_model *, dsc_status, size_t, const char **) { return DSC_ERR_UNSUPPORTED; }
+#endif
 
 }  // namespace dsc

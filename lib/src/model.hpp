@@ -198,7 +198,18 @@ uint32_t crc32(const void *data, size_t len, uint32_t crc);
 // records in rank order, and folds them in that order with the same additions a single process
 // makes. After a failed exchange m->comm_failed is set and every later pass yields NaN, which
 // stops the fit; dsc_fit then returns DSC_ERR_COMM.
+#ifdef DESCENT_NO_DIST
+// A build without data-parallel training (DESCENT_DIST=OFF, firmware): every branch on this is
+// dead code the compiler drops; check_config refuses config.exchange.
+constexpr bool distributed(const dsc_model *) { return false; }
+#else
 inline bool distributed(const dsc_model *m) { return m->cfg.exchange != nullptr; }
+#endif
+// The rows of the fit over all ranks: this process's rows when not distributed (dist_start
+// refuses totals beyond size_t and 2^32 - 1, so the cast never truncates).
+inline size_t total_rows(const dsc_model *m, const RowSet &all) {
+    return distributed(m) ? (size_t)m->rows_total : all.count;
+}
 struct Segment {
     const void *data;
     size_t bytes;

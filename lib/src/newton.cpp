@@ -264,7 +264,7 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
         if (finite) {
             double lc = 0.0;
             curvature_pass(m, all, cand, false, &lc);
-            const double fc = objective(m, lc, m->rows_total, cand);
+            const double fc = objective(m, lc, total_rows(m, all), cand);
             if (isfinite(fc) && fc < f && adopt_train_params(m, cand)) {
                 m->st.step += 1;
                 m->damping = lambda < 1e-9 ? 0.0f : (float)(lambda * 0.1);
@@ -303,7 +303,7 @@ dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
     for (uint32_t e = 0; e < m->cfg.max_epochs; ++e) {
         double lsum = 0.0;
         curvature_pass(m, all, train_params(m), true, &lsum);
-        const size_t n = m->rows_total;
+        const size_t n = total_rows(m, all);
         const double f = objective(m, lsum, n, train_params(m));
         scale_and_regularize(m, n);
         const bool bad = !isfinite(f) || !finite_all(at<double>(m, m->lay.grad), p) ||

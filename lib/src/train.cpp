@@ -136,7 +136,7 @@ void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, dou
 // Phi M (theta_raw = M theta_std), so the Gram product is M^T (Phi^T Phi) (M v), and the row
 // norm bound comes from the statistics pass.
 DSC_NOINLINE float auto_lr(dsc_model *m, const RowSet &all) {
-    return pick_lr(m->cfg, m->n_params, m->rows_total, at<float>(m, m->lay.work),
+    return pick_lr(m->cfg, m->n_params, total_rows(m, all), at<float>(m, m->lay.work),
                    at<double>(m, m->lay.grad),
                    [&](const float *v, bool product, double *out, double *max_sq) {
                        if (!standardized(m)) {
@@ -348,7 +348,7 @@ DSC_NOINLINE double dist_batch(dsc_model *m, const RowSet &all, size_t first, si
     RowSet rs = all;
     size_t k = 0;
     if (idx) {
-        shuffled_rows(m, m->rows_total, first, cnt, idx);
+        shuffled_rows(m, total_rows(m, all), first, cnt, idx);
         for (size_t i = 0; i < cnt; ++i)
             if (idx[i] >= m->row0 && idx[i] - m->row0 < all.count) idx[k++] = (uint32_t)(idx[i] - m->row0);
         rs.idx = idx;
@@ -373,31 +373,43 @@ DSC_NOINLINE double dist_batch(dsc_model *m, const RowSet &all, size_t first, si
     return loss;
 }
 
+// One epoch of distributed minibatch SGD: the batches of the single-process epoch below.
+DSC_NOINLINE bool dist_minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss,
+                                       float *lr_used) {
+    const uint32_t b = m->cfg.batch_size;
+    const size_t n = total_rows(m, all);
+    *epoch_loss = 0.0;
+    for (size_t first = 0; first < n; first += b) {
+        const size_t cnt = n - first < b ? n - first : b;
+        const double bl = dist_batch(m, all, first, cnt);
+        *epoch_loss += bl;
+        if (!isfinite(bl) || !step(m, cnt, lr_used)) return false;
+    }
+    note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)n : *epoch_loss);
+    return true;
+}
+
 // One epoch of minibatch SGD; returns false if the loss or an update went non-finite.
 DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
+    if (distributed(m)) return dist_minibatch_epoch(m, all, epoch_loss, lr_used);
     const dsc_config &c = m->cfg;
     double *grad = at<double>(m, m->lay.grad);
     uint32_t *idx = at<uint32_t>(m, m->lay.idx);
-    const size_t n = m->rows_total;
     *epoch_loss = 0.0;
-    for (size_t first = 0; first < n; first += c.batch_size) {
-        const size_t cnt = n - first < c.batch_size ? n - first : c.batch_size;
-        double bl = 0.0;
-        if (distributed(m)) {
-            bl = dist_batch(m, all, first, cnt);
-        } else {
-            RowSet rs = sub_rows(all, first, cnt);
-            if (idx) {
-                shuffled_rows(m, n, first, cnt, idx);
-                rs.idx = idx;
-            }
-            lossgrad_pass(m, rs, grad, &bl);
+    for (size_t first = 0; first < all.count; first += c.batch_size) {
+        const size_t cnt = all.count - first < c.batch_size ? all.count - first : c.batch_size;
+        RowSet rs = sub_rows(all, first, cnt);
+        if (idx) {
+            shuffled_rows(m, all.count, first, cnt, idx);
+            rs.idx = idx;
         }
+        double bl = 0.0;
+        lossgrad_pass(m, rs, grad, &bl);
         *epoch_loss += bl;
         if (!isfinite(bl) || !step(m, cnt, lr_used)) return false;
     }
     // The epoch loss was accumulated along the way: the params at its end stand for it.
-    note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)n : *epoch_loss);
+    note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)all.count : *epoch_loss);
     return true;
 }
 
@@ -406,7 +418,7 @@ DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoc
     if (distributed(m)) dist_lossgrad(m, all, at<double>(m, m->lay.grad), epoch_loss);
     else lossgrad_pass(m, all, at<double>(m, m->lay.grad), epoch_loss);
     if (!isfinite(*epoch_loss)) return false;
-    const size_t n = m->rows_total;
+    const size_t n = total_rows(m, all);
     note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)n : *epoch_loss);
     return step(m, n, lr_used);
 }
@@ -433,7 +445,7 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
         double epoch_loss = 0.0;
         const bool diverged = m->cfg.batch_size == 0 ? !full_batch_epoch(m, all, &epoch_loss, &lr_used)
                                                      : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
-        const size_t n = m->rows_total;
+        const size_t n = total_rows(m, all);
         if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
         const dsc_config &c = m->cfg;
         uint32_t why = after_epoch(m, n, epoch_loss, diverged,

@@ -76,6 +76,12 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->backend > DSC_BACKEND_CUDA) return bad(msg, "config.backend is not a dsc_backend");
     if (cfg->parallel_for && (cfg->max_tasks == 0 || cfg->max_tasks > kMaxTasks))
         return bad(msg, "config.max_tasks must be in [1, 4096] when parallel_for is set");
+#ifdef DESCENT_NO_DIST
+    if (cfg->exchange) {
+        if (msg) *msg = "this build has no data-parallel training (DESCENT_DIST=OFF): leave config.exchange NULL";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#endif
     if (cfg->exchange && cfg->backend == DSC_BACKEND_CUDA)
         return bad(msg, "config.exchange (data-parallel training) is not available with the CUDA "
                         "backend");
