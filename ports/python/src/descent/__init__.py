@@ -21,8 +21,9 @@ from .estimators import (
     PolynomialRegression,
     load,
 )
+from . import distributed  # descent.distributed.fit: data-parallel training over MPI (mpi4py)
 
-__version__ = "0.2.0"  # = _capi.PACKAGE_VERSION; import checks the library against it
+__version__ = "0.3.0"  # = _capi.PACKAGE_VERSION; import checks the library against it
 
 __all__ = [
     "LinearRegression",
@@ -35,6 +36,7 @@ __all__ = [
     "NotFittedError",
     "library_path",
     "backend_available",
+    "distributed",
 ]
 
 

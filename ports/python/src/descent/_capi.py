@@ -32,8 +32,10 @@ STATUS_NAMES = {
     10: "DSC_ERR_DEVICE",
     11: "DSC_ERR_BUSY",
     12: "DSC_ERR_LIMIT",
+    13: "DSC_ERR_COMM",
 }
 DSC_ERR_DIVERGED = 5
+DSC_ERR_COMM = 13
 
 KIND = {"linear": 1, "logistic": 2, "polynomial": 3, "legendre3": 4}
 REDUCTION = {"mean": 0, "sum": 1}
@@ -45,6 +47,14 @@ STANDARDIZE = {"auto": 0, "on": 1, "off": 2}
 SOLVER = {"auto": 0, "gd": 1, "newton": 2}
 
 EPOCH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_float)
+
+# Data-parallel training (0.3): dsc_exchange_fn and its ops; rank shards are whole multiples of
+# CHUNK_ROWS rows but the last (descent.h, above DSC_CHUNK_ROWS; descent/distributed.py).
+CHUNK_ROWS = 16384
+EXCHANGE_APPEND = 1
+EXCHANGE_ALLGATHER = 2
+EXCHANGE_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                               ctypes.c_uint32, ctypes.POINTER(ctypes.c_size_t))
 
 
 class Config(ctypes.Structure):
@@ -82,6 +92,10 @@ class Config(ctypes.Structure):
         ("standardize", ctypes.c_uint32),
         ("solver", ctypes.c_uint32),
         ("conv_tol", ctypes.c_float),
+        # 0.3: data-parallel training (dsc_exchange_fn, its comm, this process's rank)
+        ("exchange", EXCHANGE_FN),
+        ("comm", ctypes.c_void_p),
+        ("comm_rank", ctypes.c_uint32),
     ]
 
 
@@ -167,7 +181,7 @@ def lib():
 
 
 # The C library this package's ctypes declarations were written for: same major and minor.
-PACKAGE_VERSION = (0, 2, 0)
+PACKAGE_VERSION = (0, 3, 0)
 
 
 def library_version(h=None):
@@ -215,6 +229,7 @@ def _declare(h):
         "dsc_load_arena_size": (status, [P, size, c.POINTER(size)]),
         "dsc_load": (status, [P, size, P, size, c.POINTER(P)]),
         "dsc_set_callback": (status, [P, EPOCH_CALLBACK, P]),
+        "dsc_set_exchange": (status, [P, EXCHANGE_FN, P, c.c_uint32]),
         "dsc_status_string": (c.c_char_p, [c.c_int]),
         "dsc_stop_reason_string": (c.c_char_p, [c.c_int]),
         "dsc_backend_name": (c.c_char_p, [P]),
@@ -229,7 +244,8 @@ def _declare(h):
         "dsc_load_arena_size_ex": (status, [P, size, c.c_uint32, c.POINTER(size)]),
         "dsc_load_ex": (status, [P, size, P, size, P, P, c.c_uint32, c.POINTER(P)]),
     })
-    optional = ("dsc_version", "dsc_pool_create", "dsc_pool_destroy", "dsc_pool_threads")
+    optional = ("dsc_version", "dsc_pool_create", "dsc_pool_destroy", "dsc_pool_threads",
+                "dsc_set_exchange")
     for name, (res, args) in protos.items():
         if name in optional and not hasattr(h, name):
             continue  # an old library (_check_version says so), or one built without the pool

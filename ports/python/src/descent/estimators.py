@@ -213,6 +213,14 @@ class _DescentEstimator(_Base):
         if pool is not None:
             cfg.parallel_for = pool.parallel_for
             cfg.pool = pool.handle
+        exchange = getattr(self, "_exchange", None)
+        if exchange is not None:
+            # descent.distributed.fit: this process trains on its shard of the rows and the
+            # library folds every pass's sums across ranks through exchange.fn (the object
+            # stays referenced from self._exchange while the model may call it).
+            cfg.exchange = exchange.fn
+            cfg.comm = None
+            cfg.comm_rank = int(exchange.rank)
         self._extra_config(cfg)
         return buf, cfg
 
@@ -357,6 +365,12 @@ class _DescentEstimator(_Base):
         X = self._check_X(X, reset=True)
         y = self._check_y(y, X.shape[0], reset=True)
         X, y = _apply_sample_weight(sample_weight, X, y)
+        return self._fit_arrays(X, y)
+
+    def _fit_arrays(self, X, y, stacklevel=4):
+        """fit after validation: X (n, d) and y (n,) float32, C-contiguous, finite; y already
+        encoded (logistic: 0/1). descent.distributed.fit enters here too. stacklevel: the
+        ConvergenceWarning's, pointing at the caller of the public method."""
         self._model = None
         self.loss_history_ = []
         self.n_iter_ = 0
@@ -365,7 +379,7 @@ class _DescentEstimator(_Base):
         self._before_create(cfg_buf, cfg, X, y)
         self._create(cfg_buf, cfg)
         self._set_start(X, y)
-        self._run(X, y)
+        self._run(X, y, stacklevel=stacklevel)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -386,7 +400,7 @@ class _DescentEstimator(_Base):
     def _set_start(self, X, y):
         pass
 
-    def _run(self, X, y):
+    def _run(self, X, y, stacklevel=3):
         lib = _capi.lib()
         rbuf, report = _new_report()
         self._callback_error = None
@@ -411,7 +425,7 @@ class _DescentEstimator(_Base):
         if not report.converged and (reason in ("stalled", "separable") or
                                      (tested and reason == "max_epochs")):
             warnings.warn(f"{type(self).__name__}: {self.fit_report_['message']}",
-                          ConvergenceWarning, stacklevel=3)
+                          ConvergenceWarning, stacklevel=stacklevel)
 
     # ---- prediction ----------------------------------------------------------------------------
     def _raw_predict(self, X, fn="dsc_predict"):
@@ -516,7 +530,8 @@ class _DescentEstimator(_Base):
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items()
-                 if k not in ("_arena", "_model", "_callback", "_callback_error", "_pool")}
+                 if k not in ("_arena", "_model", "_callback", "_callback_error", "_pool",
+                              "_exchange")}
         if getattr(self, "_model", None) is not None:
             state["_blob"] = self.save()
         return state
@@ -553,7 +568,8 @@ class LogisticRegression(_Classifier, _DescentEstimator):
 
     _kind = "logistic"
 
-    def _check_y(self, y, n, reset):
+    def _labels(self, y, n):
+        """y validated as class labels (any dtype), 1-D with n entries; not yet encoded."""
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
                              "y is None")
@@ -570,8 +586,17 @@ class LogisticRegression(_Classifier, _DescentEstimator):
             y = y.reshape(-1)
         if y.ndim != 1 or y.shape[0] != n:
             raise ValueError(f"y must be 1-D with {n} entries, got shape {y.shape}")
+        return y
+
+    def _check_y(self, y, n, reset, classes=None):
+        """Labels encoded as 0/1 float32 (classes_[1] -> 1). At fit (reset) the classes are
+        y's, or `classes` when given (descent.distributed.fit: the union over all ranks)."""
+        y = self._labels(y, n)
         if reset:
-            classes = np.unique(y)
+            if classes is None:
+                classes = np.unique(y)
+            elif not np.all(np.isin(y, classes)):
+                raise ValueError(f"y holds labels outside the classes {classes}")
             if classes.shape[0] != 2:
                 k = classes.shape[0]
                 raise ValueError(f"Only binary classification is supported. "
