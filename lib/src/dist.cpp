@@ -171,7 +171,8 @@ dsc_status dist_start(dsc_model *m, dsc_status local, size_t n, const char **msg
     }
     // Shuffled row indices are 32-bit over the whole data set, and a 32-bit host counts the
     // rows in size_t.
-    if (total > 0xFFFFFFFFull || total > (uint64_t)SIZE_MAX) {
+    constexpr uint64_t kMaxRows = (uint64_t)SIZE_MAX < 0xFFFFFFFFull ? (uint64_t)SIZE_MAX : 0xFFFFFFFFull;
+    if (total > kMaxRows) {
         *msg = "distributed fit: more than 2^32 - 1 rows in all";
         return DSC_ERR_INVALID_ARGUMENT;
     }

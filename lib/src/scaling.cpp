@@ -92,17 +92,20 @@ DSC_NOINLINE void dist_stats(dsc_model *m, const float *X, size_t n, double *mea
         dist_emit(m, key0 + first / kChunkRows, cnt, seg, 4);
     }
     double seen = 0.0;
-    const bool ok = dist_fold(m, 24u * c, true, [&](size_t i, uint64_t rows, const double *d) {
-        const float *fmn = reinterpret_cast<const float *>(d + 2 * c), *fmx = fmn + c;
+    const bool ok = dist_fold(m, 24u * (size_t)c, true, [&](size_t i, uint64_t rows, const double *d) {
+        const unsigned char *fb = reinterpret_cast<const unsigned char *>(d + 2 * (size_t)c);
         if (i == 0) {
             memcpy(mean, d, c * sizeof(double));
             memcpy(m2, d + c, c * sizeof(double));
         } else {
             chan_merge(c, seen, (double)rows, d, d + c, mean, m2);
         }
-        for (uint32_t j = 0; j < c; ++j) {
-            mn[j] = i == 0 || fmn[j] < mn[j] ? fmn[j] : mn[j];
-            mx[j] = i == 0 || fmx[j] > mx[j] ? fmx[j] : mx[j];
+        for (uint32_t j = 0; j < c; ++j) {  // the chunk's float min and max follow its doubles
+            float lo, hi;
+            memcpy(&lo, fb + 4 * (size_t)j, sizeof lo);
+            memcpy(&hi, fb + 4 * ((size_t)c + j), sizeof hi);
+            mn[j] = i == 0 || lo < mn[j] ? lo : mn[j];
+            mx[j] = i == 0 || hi > mx[j] ? hi : mx[j];
         }
         seen += (double)rows;
     });
