@@ -80,7 +80,19 @@ DSC_NOINLINE void dist_curvature(dsc_model *m, const RowSet &all, const float *t
     double *J = at<double>(m, m->lay.jrow);
     const uint64_t key0 = m->row0 / kChunkRows;
     const size_t gp = full ? p : 0, hp = full ? tri(p) : 0;
-    for (size_t first = 0; first < all.count; first += kChunkRows) {
+    const bool pool = m->cfg.parallel_for && all.count > kChunkRows;
+    if (pool) {  // the local chunks on the pool, in the slots of parallel_curvature
+        CurvJob job = {m, &all, 0, theta, full};
+        chunk_waves(m, all.count, curv_task, &job, [&](size_t chunk, uint32_t off) {
+            const double *gs = at<double>(m, off);
+            const double *hs = at<double>(m, off + (uint32_t)slot_curv_bytes(p));
+            const size_t rest = all.count - chunk * kChunkRows;
+            const Segment seg[3] = {{gs, gp * sizeof(double)}, {gs + p, sizeof(double)},
+                                    {hs, hp * sizeof(double)}};
+            dist_emit(m, key0 + chunk, rest < kChunkRows ? rest : kChunkRows, seg, 3);
+        });
+    }
+    for (size_t first = 0; !pool && first < all.count; first += kChunkRows) {
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
         double cl;
         fn(sub_rows(all, first, cnt), map, theta, m->cfg.degree, J, full ? gc : nullptr,

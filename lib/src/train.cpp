@@ -258,7 +258,16 @@ DSC_NOINLINE void dist_lossgrad(dsc_model *m, const RowSet &all, double *grad, d
     float *acc = at<float>(m, m->lay.acc);
     double *chunk = at<double>(m, m->lay.chunk);
     const uint64_t key0 = m->row0 / kChunkRows;
-    for (size_t first = 0; first < all.count; first += kChunkRows) {
+    const bool pool = m->cfg.parallel_for && all.count > kChunkRows;
+    if (pool) {  // the local chunks on the pool, in the slots of parallel_chunks
+        ChunkJob job = {m, &all, 0, nullptr};
+        chunk_waves(m, all.count, chunk_task, &job, [&](size_t k, uint32_t off) {
+            const size_t rest = all.count - k * kChunkRows;
+            const Segment seg = {at<double>(m, off), (p + 1) * sizeof(double)};
+            dist_emit(m, key0 + k, rest < kChunkRows ? rest : kChunkRows, &seg, 1);
+        });
+    }
+    for (size_t first = 0; !pool && first < all.count; first += kChunkRows) {
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
         double cl;
         fn(sub_rows(all, first, cnt), params(m), m->cfg.degree, acc, chunk, &cl);
