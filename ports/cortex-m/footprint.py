@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Footprint report for libdescent on a Cortex-M target, with budget checks.
+"""Footprint report for libdescent on a Cortex-M or RISC-V rv32 target, with budget checks.
 
-Run by the `footprint` target and the `firmware_<cpu>_footprint` ctest test of the m4f / m7
-presets (ports/cortex-m/CMakeLists.txt passes every path). Standard library only; any
+Run by the `footprint` target and the `firmware_<cpu>_footprint` ctest test of the Cortex-M
+presets (ports/cortex-m/CMakeLists.txt passes every path) and, with --arch riscv, of the
+rv32imac / rv32imafc presets (ports/riscv/CMakeLists.txt). Standard library only; any
 Python 3.8+ will do.
 
 What it measures
@@ -16,6 +17,13 @@ What it measures
                 frames of libm / libgcc / libc functions read from their prologues in the
                 linked ELF (push, vpush, sub sp). The user's on_epoch callback and a
                 parallel_for pool are not counted (firmware has neither).
+                RISC-V: frames from addi sp,sp,-N (c.addi16sp) plus the frame that a
+                `jal t0,__riscv_save_N` allocates (picolibc is built with -msave-restore);
+                the runtime functions each library function calls are also read from the
+                R_RISCV_CALL / R_RISCV_CALL_PLT relocations of the objects (objdump -dr).
+  measured      With --measure-firmware: the test firmware runs under the emulator and prints
+                the deepest stack dsc_fit used (painted stack); the static worst case must
+                not be below it.
   arena         dsc_arena_size() as the target computes it (arena_sizes.c run under QEMU).
   runtime       The test firmware must not contain an allocator, C++ exception or RTTI
                 support (nm on the ELF), and libdescent.a may only need allowlisted symbols
@@ -40,6 +48,8 @@ def classify(path):
     base = os.path.basename(path)
     if "libdescent.a(" in base or base == "libdescent.a":
         return "libdescent"
+    if "libc.a(libm_" in base:
+        return "libm"  # picolibc: libm's members live in libc.a
     for lib, name in (("libm.a(", "libm"), ("libm_nano.a(", "libm"), ("libgcc.a(", "libgcc"),
                       ("libc_nano.a(", "libc"), ("libc.a(", "libc"), ("libnosys.a(", "libc")):
         if lib in base:
@@ -145,19 +155,28 @@ def parse_ci(paths):
 
 CALL_RELOCS = {"R_ARM_THM_CALL", "R_ARM_THM_JUMP24", "R_ARM_THM_JUMP19", "R_ARM_CALL",
                "R_ARM_JUMP24", "R_ARM_THM_JUMP11", "R_ARM_THM_JUMP8"}
+# RISC-V: calls and tail calls (auipc+jalr pairs, jal, c.j); branches and relaxation markers
+# are not address-taking either.
+RISCV_CALL_RELOCS = {"R_RISCV_CALL", "R_RISCV_CALL_PLT", "R_RISCV_JAL", "R_RISCV_RVC_JUMP"}
+RISCV_NOT_TAKEN = RISCV_CALL_RELOCS | {"R_RISCV_BRANCH", "R_RISCV_RVC_BRANCH", "R_RISCV_RELAX",
+                                       "R_RISCV_ALIGN"}
+RELOC_PREFIX = {"arm": "R_ARM_", "riscv": "R_RISCV_"}
 
 
-def code_address_taken(objdump_r_output):
+def code_address_taken(objdump_r_output, arch="arm"):
     """Symbols that code takes the address of (not direct calls): literal-pool words and
-    movw/movt pairs in .text sections, e.g. a row function handed to a kernel template."""
+    movw/movt pairs in .text sections (RISC-V: lui/auipc + addi), e.g. a row function handed
+    to a kernel template."""
     taken = set()
     in_text = False
+    prefix = RELOC_PREFIX[arch]
+    not_taken = CALL_RELOCS if arch == "arm" else RISCV_NOT_TAKEN
     for line in objdump_r_output.split("\n"):
         if line.startswith("RELOCATION RECORDS FOR"):
             in_text = "[.text" in line
             continue
         parts = line.split()
-        if in_text and len(parts) >= 3 and parts[1].startswith("R_ARM_") and parts[1] not in CALL_RELOCS:
+        if in_text and len(parts) >= 3 and parts[1].startswith(prefix) and parts[1] not in not_taken:
             sym = parts[2].split("+")[0]
             if sym.startswith(".text."):
                 sym = sym[len(".text."):]
@@ -165,7 +184,7 @@ def code_address_taken(objdump_r_output):
     return taken
 
 
-def kernel_table_targets(objdump_r_output):
+def kernel_table_targets(objdump_r_output, arch="arm"):
     """Functions whose addresses the scalar kernel table holds (the indirect-call targets)."""
     targets = set()
     in_table = False
@@ -175,7 +194,7 @@ def kernel_table_targets(objdump_r_output):
             continue
         if in_table:
             parts = line.split()
-            if len(parts) >= 3 and parts[1].startswith("R_ARM_"):
+            if len(parts) >= 3 and parts[1].startswith(RELOC_PREFIX[arch]):
                 sym = parts[2].split("+")[0]
                 if sym.startswith(".text."):
                     sym = sym[len(".text."):]
@@ -234,6 +253,142 @@ def binary_frames(objdump_d_output):
         if not ends:
             funcs[name][1].add(order[i + 1])
     return {k: (v[0], v[1], v[2]) for k, v in funcs.items()}
+
+
+RISCV_BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "beqz", "bnez", "blez", "bgez",
+                  "bltz", "bgtz", "bgt", "ble", "bgtu", "bleu", "c.beqz", "c.bnez"}
+RISCV_JUMPS = {"jal", "j", "c.j", "c.jal", "jalr", "jr", "c.jr", "c.jalr", "tail", "call"}
+RISCV_ENDS = {"ret", "j", "c.j", "jr", "c.jr", "tail", "mret"}
+
+
+def riscv_sp_imm(op, args):
+    """N for an instruction that adds the constant N to sp (addi/add sp,sp,N, c.addi16sp)."""
+    if op in ("addi", "add", "c.addi", "c.addi16sp"):
+        m = re.match(r"^sp,(?:sp,)?(-?(?:0x[0-9a-f]+|\d+))$", args.replace(" ", ""))
+        if m:
+            return int(m.group(1), 0)
+    return None
+
+
+def riscv_save_frame(entry, insns, addrs):
+    """Bytes that libgcc's __riscv_save_N allocates, by stepping through it from its entry
+    (the save routines share code through jumps and `sub sp,sp,t1`) up to `jr t0`."""
+    index = {a: i for i, a in enumerate(addrs)}
+    pc, sp, t1 = entry, 0, 0
+    for _ in range(64):
+        if pc not in insns:
+            return None
+        op, args = insns[pc]
+        a = args.replace(" ", "")
+        imm = riscv_sp_imm(op, args)
+        if imm is not None:
+            sp += imm
+        elif op in ("li", "c.li") and a.startswith("t1,"):
+            t1 = int(a[3:], 0)
+        elif op == "sub" and a == "sp,sp,t1":
+            sp -= t1
+        elif op in ("j", "c.j"):
+            pc = int(a.split("<")[0], 16)
+            continue
+        elif op in ("jr", "c.jr") and a == "t0":
+            return -sp
+        i = index[pc] + 1
+        if i >= len(addrs):
+            return None
+        pc = addrs[i]
+    return None
+
+
+def binary_frames_riscv(objdump_d_output):
+    """binary_frames for an rv32 ELF: symbol -> (frame bytes, callees, dynamic).
+
+    A frame adds every addi sp,sp,-N of the function (all paths together, an upper bound)
+    and the frame of each __riscv_save_N it enters with `jal t0` (libgcc's -msave-restore
+    prologues, which picolibc's libm uses); __riscv_restore_N tail jumps end a function.
+    Callees are jal / auipc+jalr targets and jumps or branches to another function's entry;
+    an indirect jalr marks the function dynamic."""
+    funcs, order, last_op, insns, addrs, saves, starts = {}, [], {}, {}, [], {}, {}
+    cur = None
+    head = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
+    for line in objdump_d_output.split("\n"):
+        m = head.match(line)
+        if m:
+            cur = m.group(2)
+            funcs[cur] = [0, set(), False]
+            order.append(cur)
+            starts[cur] = int(m.group(1), 16)
+            saves[cur] = []
+            continue
+        if cur is None or "\t" not in line:
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2 or not parts[0].strip().endswith(":"):
+            continue
+        addr = int(parts[0].strip()[:-1], 16)
+        op = parts[1].strip()
+        args = parts[2].strip() if len(parts) > 2 else ""
+        insns[addr] = (op, args)
+        addrs.append(addr)
+        if op in (".word", ".short", ".byte", ".insn", "unimp", "c.unimp", "nop", "c.nop"):
+            continue
+        last_op[cur] = (op, args)
+        f = funcs[cur]
+        a = args.replace(" ", "")
+        imm = riscv_sp_imm(op, args)
+        if imm is not None:
+            if imm < 0:
+                f[0] += -imm
+        elif op in ("add", "sub", "c.add", "c.sub", "mv", "c.mv") and a.startswith("sp,"):
+            if not cur.startswith("__riscv_save_"):
+                f[2] = True
+        elif op in RISCV_JUMPS or op in RISCV_BRANCHES:
+            t = re.search(r"<([^>+]+)>", args)
+            if t:
+                target = t.group(1)
+                if target.startswith("__riscv_save_") and a.startswith("t0,"):
+                    saves[cur].append(target)
+                elif target.startswith("__riscv_restore_") or target == cur:
+                    pass
+                else:
+                    f[1].add(target)
+            elif op in ("jalr", "c.jalr") and a not in ("t0", "zero,0(ra)"):
+                # An indirect call. (An indirect `jr reg` is a switch's jump table in libgcc /
+                # libm, e.g. __divsf3's special cases: it stays inside the function.)
+                f[2] = True
+    addrs.sort()
+    for name, targets in saves.items():
+        for t in targets:
+            size = riscv_save_frame(starts[t], insns, addrs) if t in starts else None
+            if size is None:  # libgcc's layout for rv32 (ilp32): 16 bytes per 4 registers
+                n = int(t.rsplit("_", 1)[1])
+                size = 16 * (n // 4 + 1)
+            funcs[name][0] += size
+    for i, name in enumerate(order[:-1]):
+        op, args = last_op.get(name, ("", ""))
+        tail_restore = op in ("j", "c.j") and "<__riscv_restore_" in args
+        if op not in RISCV_ENDS and not tail_restore and not name.startswith("__riscv_"):
+            funcs[name][1].add(order[i + 1])
+    return {k: (v[0], v[1], v[2]) for k, v in funcs.items()}
+
+
+def reloc_calls_riscv(objdump_dr_output):
+    """function -> the symbols it calls or tail-calls, from the R_RISCV_CALL(_PLT) / JAL
+    relocations in an object's code (-ffunction-sections: one .text.<symbol> per function).
+    GCC's .ci lists libcalls too; this also catches calls emitted after the call graph was
+    written (memcpy/memset for block moves, save/restore helpers)."""
+    calls = collections.defaultdict(set)
+    sec = None
+    for line in objdump_dr_output.split("\n"):
+        if line.startswith("Disassembly of section "):
+            m = re.match(r"^Disassembly of section \.text\.(\S+):$", line)
+            sec = m.group(1) if m else None
+            continue
+        parts = line.split()
+        if sec and len(parts) >= 3 and parts[1] in RISCV_CALL_RELOCS:
+            target = parts[2].split("+")[0]
+            if not target.startswith(".L") and target != sec:
+                calls[sec].add(target)
+    return calls
 
 
 def symbol_aliases(nm_output):
@@ -379,13 +534,24 @@ ALLOWED_UNDEFINED = [
     r"^__aeabi_(d|f|l|ul|i|ui|ll|ull)[a-z0-9]*$",
     r"^__aeabi_(uidiv|idiv|uidivmod|idivmod|ldivmod|uldivmod|lmul|llsl|llsr|lasr|lcmp|ulcmp|memcpy[48]?|memset[48]?|memclr[48]?|memmove[48]?)$",
 ]
+# RISC-V has no EABI names: libgcc's generic soft-float, conversion and 64-bit helpers.
+ALLOWED_UNDEFINED_RISCV = ALLOWED_UNDEFINED[:4] + [
+    r"^__(add|sub|mul|div|neg)[sd]f3$",
+    r"^__(eq|ne|lt|le|gt|ge|unord|cmp)[sd]f2$",
+    r"^__(extendsfdf2|truncdfsf2)$",
+    r"^__fix(uns)?[sd]f[sd]i$",
+    r"^__float(un)?[sd]i[sd]f$",
+    r"^__(ashl|ashr|lshr|mul|div|udiv|mod|umod)di3$",
+    r"^__(clz|ctz|popcount)[sd]i2$",
+    r"^__riscv_(save|restore)_[0-9]+$",
+]
 
 
 def nm(nm_tool, args):
     return subprocess.run([nm_tool] + args, capture_output=True, text=True, check=True).stdout
 
 
-def runtime_checks(nm_tool, lib, elves):
+def runtime_checks(nm_tool, lib, elves, allowed=ALLOWED_UNDEFINED):
     problems = []
     for elf in elves:
         for line in nm(nm_tool, [elf]).split("\n"):
@@ -402,7 +568,7 @@ def runtime_checks(nm_tool, lib, elves):
         if not line.startswith("U "):
             continue
         sym = line[2:].strip()
-        if not any(re.match(p, sym) for p in ALLOWED_UNDEFINED):
+        if not any(re.match(p, sym) for p in allowed):
             bad.add(sym)
     for sym in sorted(bad):
         problems.append(f"libdescent.a needs a symbol outside the allowlist: {sym}")
@@ -429,6 +595,20 @@ def run_arena_tool(emulator, elf):
     return sizes
 
 
+def run_firmware_stack(emulator, elf):
+    """Runs the test firmware; returns (the deepest dsc_fit stack it measured, error)."""
+    cmd = [c for c in emulator.split("|") if c] + [elf]
+    try:
+        res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             timeout=300)
+    except subprocess.TimeoutExpired:
+        return None, "the test firmware did not finish"
+    m = re.search(r"max measured dsc_fit stack: (\d+) bytes", res.stdout)
+    if res.returncode != 0 or not m:
+        return None, f"the test firmware failed (rc {res.returncode}) or printed no stack figure"
+    return int(m.group(1)), None
+
+
 PROBE_TITLES = [
     ("LINEAR_GD", "linear, full-batch GD"),
     ("LINEAR_SGD", "linear, momentum minibatch SGD"),
@@ -443,6 +623,7 @@ PROBE_TITLES = [
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cpu", required=True)
+    ap.add_argument("--arch", choices=("arm", "riscv"), default="arm")
     ap.add_argument("--nm", required=True)
     ap.add_argument("--size")
     ap.add_argument("--objdump", required=True)
@@ -457,6 +638,9 @@ def main():
     ap.add_argument("--budget-arena", type=int, default=256)
     ap.add_argument("--report-only", default="", help="budgets not enforced: flash,stack,arena")
     ap.add_argument("--markdown", help="also write the tables to this file")
+    ap.add_argument("--measure-firmware", action="store_true",
+                    help="run --firmware under --emulator and check that the static dsc_fit "
+                         "stack is not below the one it measures")
     a = ap.parse_args()
     report_only = {x for x in a.report_only.split(",") if x}
 
@@ -472,7 +656,8 @@ def main():
     probes = dict(p.split("=", 1) for p in a.probes.split("|") if p)
     parsed = {k: parse_map(os.path.splitext(v)[0] + ".map") for k, v in probes.items()}
     maps = {k: v[0] for k, v in parsed.items()}
-    say(f"## libdescent footprint on {a.cpu} (-Os, --gc-sections, newlib-nano)")
+    libc_name = "newlib-nano" if a.arch == "arm" else "picolibc"
+    say(f"## libdescent footprint on {a.cpu} (-Os, --gc-sections, {libc_name})")
     say()
     say("Flash = .text + .rodata (+ .data initialisers); RAM = .data + .bss. `lib` is what")
     say("libdescent.a itself contributes; `+ runtime` adds what it pulls from libm, libc and")
@@ -518,6 +703,20 @@ def main():
         else:
             raise SystemExit(f"no call-graph file (.ci) next to {o}: build with -fcallgraph-info=su")
     frames, edges, quals, by_symbol = parse_ci(cis)
+    if a.arch == "riscv":
+        # Add the runtime calls the relocations show (each object's own functions only, so a
+        # static function of the same name elsewhere is not confused with it).
+        for o, ci in zip(objects, cis):
+            local = {t.rsplit(":", 1)[-1]: t for t in parse_ci([ci])[0]}
+            dis = subprocess.run([a.objdump, "-dr", o], capture_output=True, text=True,
+                                 check=True).stdout
+            for fn, targets in reloc_calls_riscv(dis).items():
+                title = local.get(fn)
+                if title is None:
+                    continue
+                for t in sorted(targets):
+                    if t not in by_symbol and t not in edges[title]:
+                        edges[title].append(t)
     dynamic = [t for t, q in quals.items() if "dynamic" in q and "bounded" not in q]
     # Indirect calls: the training loop calls kernels through the table (kScalarKernels);
     # kernels call the row functions whose addresses they take.
@@ -525,16 +724,17 @@ def main():
     for o in objects:
         relocs = subprocess.run([a.objdump, "-r", o], capture_output=True, text=True,
                                 check=True).stdout
-        table |= kernel_table_targets(relocs)
+        table |= kernel_table_targets(relocs, a.arch)
         if os.sep + "kernels" + os.sep in o:
-            kernel_taken |= code_address_taken(relocs)
+            kernel_taken |= code_address_taken(relocs, a.arch)
     kernel_taken = {t for t in kernel_taken if t in by_symbol} - table
 
     def indirect_for(title):
         return kernel_taken if "/kernels/" in title.rsplit(":", 1)[0] else table
 
     stack_elf = probes.get("ALL_BLOB", a.firmware)
-    bin_frames = binary_frames(
+    read_frames = binary_frames if a.arch == "arm" else binary_frames_riscv
+    bin_frames = read_frames(
         subprocess.run([a.objdump, "-d", "--no-show-raw-insn", stack_elf],
                        capture_output=True, text=True, check=True).stdout)
     alias = symbol_aliases(nm(a.nm, [stack_elf]))
@@ -586,6 +786,13 @@ def main():
     arena_worst = max(arenas["linear8_sgd_momentum_b8_shuffle_off"],
                       arenas["linear8_sgd_momentum_b8_shuffle_on"])
 
+    # ---- measured stack --------------------------------------------------------------------
+    measured = None
+    if a.measure_firmware:
+        measured, err = run_firmware_stack(a.emulator, a.firmware)
+        if measured is None:
+            failures.append(f"stack cross-check: {err}")
+
     # ---- budgets ---------------------------------------------------------------------------
     say("### Budgets")
     say()
@@ -606,6 +813,15 @@ def main():
     budget("flash", "flash, all models + both optimizers (libdescent)", a.budget_flash,
            all_lib_flash, f" ({all_total_flash} with libm/libgcc)")
     budget("stack", "stack of dsc_fit", a.budget_stack, stack)
+    if measured is not None:
+        # The painted-stack measurement of the test firmware is a lower bound of the worst
+        # case; a static figure below it means the call graph misses a frame or a call.
+        ok = stack >= measured
+        say(f"| static dsc_fit stack >= measured on the device (test firmware) | {stack} | "
+            f"{measured} | {'ok' if ok else '**STATIC BELOW MEASURED**'} |")
+        if not ok:
+            failures.append(f"static dsc_fit stack {stack} < measured {measured}: the call "
+                            "graph misses frames")
     budget("arena", "arena, 8-feature linear, momentum SGD, batch 8 (shuffle off / on)",
            a.budget_arena, arena_worst,
            f" ({arenas['linear8_sgd_momentum_b8_shuffle_off']} / "
@@ -613,7 +829,8 @@ def main():
     say()
 
     # ---- runtime -----------------------------------------------------------------------------
-    problems = runtime_checks(a.nm, a.lib, [a.firmware] + list(probes.values()))
+    allowed = ALLOWED_UNDEFINED if a.arch == "arm" else ALLOWED_UNDEFINED_RISCV
+    problems = runtime_checks(a.nm, a.lib, [a.firmware] + list(probes.values()), allowed)
     say("### Runtime support linked in")
     say()
     if problems:
@@ -622,7 +839,8 @@ def main():
         failures.extend(problems)
     else:
         say("- none: no malloc/free/operator new, no exception or RTTI support in the firmware "
-            "or the probes; libdescent.a needs only allowlisted symbols (mem*, libm, EABI helpers)")
+            "or the probes; libdescent.a needs only allowlisted symbols (mem*, libm, "
+            f"{'EABI' if a.arch == 'arm' else 'libgcc'} helpers)")
     say()
 
     if a.markdown:
