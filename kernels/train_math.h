@@ -140,6 +140,15 @@ DSC_HD float sgd_update(float theta, float g, float *buf, bool first, const SgdC
     return theta + (-c.lr) * g;
 }
 
+// ---- proximal step of the L1 penalty (soft-thresholding) ----------------------------------
+//   theta = sign(theta) max(|theta| - thr, 0),   thr = lr_t * alpha * l1_ratio
+// in float32; |theta| <= thr gives an exact +0.
+DSC_HD float soft_threshold(float theta, float thr) {
+    if (theta > thr) return theta - thr;
+    if (theta < -thr) return theta + thr;
+    return 0.0f;
+}
+
 // ---- schedules and the end of an epoch -----------------------------------------------------
 struct TrainState {
     uint64_t step;        // optimizer steps taken so far (1-based t of the next is step + 1)

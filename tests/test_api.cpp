@@ -787,9 +787,13 @@ TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and
                         for (float momentum : {0.0f, 0.9f}) {
                             for (float lr : {0.0f, 0.01f}) {
                                 for (uint32_t stdz : {0u, 1u, 2u}) {
-                                    for (uint32_t solver : {0u, 1u, 2u}) {
+                                    for (uint32_t solver : {0u, 1u, 2u})
+                                    for (uint32_t extra : {0u, 1u, 2u}) {
+                                        // extra: 1 = an L1 penalty, 2 = averaging (GD only)
                                         dsc_config c;
                                         dsc_config_init(&c, kind, d);
+                                        c.alpha = extra == 1 ? 0.1f : 0.0f;
+                                        c.average = extra == 2 ? 3u : 0u;
                                         c.degree = degree;
                                         c.batch_size = batch;
                                         c.shuffle = shuffle;
@@ -808,7 +812,8 @@ TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and
                                         const bool newton =
                                             solver == DSC_SOLVER_NEWTON ||
                                             (has_newton && solver == DSC_SOLVER_AUTO && lr_auto &&
-                                             batch == 0 && p <= DSC_NEWTON_AUTO_MAX_PARAMS);
+                                             batch == 0 && p <= DSC_NEWTON_AUTO_MAX_PARAMS &&
+                                             extra == 0);
                                         CAPTURE(kind);
                                         CAPTURE(d);
                                         CAPTURE(degree);
@@ -818,9 +823,12 @@ TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and
                                         CAPTURE(lr);
                                         CAPTURE(stdz);
                                         CAPTURE(solver);
+                                        CAPTURE(extra);
                                         REQUIRE(DSC_ARENA_BYTES(p, d, momentum != 0.0f, batch,
                                                                 shuffle, lr_auto, standardized,
-                                                                newton) == dsc_arena_size(&c));
+                                                                newton) +
+                                                    (extra == 2 ? DSC_ARENA_AVERAGE_BYTES(p) : 0u) ==
+                                                dsc_arena_size(&c));
                                         ++checked;
                                     }
                                 }

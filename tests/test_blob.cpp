@@ -34,7 +34,10 @@ constexpr size_t step = 92, epoch = 100, has_buf = 104, no_improve = 108, st_lr 
                  best_loss = 116, prev_loss = 120;
 // format 2: standardization, solver and their state, then the arrays
 constexpr size_t standardize = 124, solver = 128, has_stats = 132, conv_tol = 136, damping = 140;
-constexpr size_t params_full = 144, params_full_v1 = 124, params_predictor = 28;
+// format 3: penalty, averaging and their state
+constexpr size_t alpha = 144, l1_ratio = 148, average = 152, prev_obj = 156, seen = 160,
+                 avg_count = 168;
+constexpr size_t params_full = 176, params_full_v2 = 144, params_full_v1 = 124, params_predictor = 28;
 }  // namespace off
 constexpr size_t kHeader = 28;
 
@@ -483,7 +486,7 @@ TEST_CASE("blob: round trip for every kind x optimizer") {
             CHECK(dsc_save(M.m, shortbuf.data(), 0, &written) == DSC_ERR_BUFFER_TOO_SMALL);
         }
         // Header fields as documented.
-        CHECK(rd16(blob, off::version) == 2);
+        CHECK(rd16(blob, off::version) == 3);
         CHECK(rd16(blob, off::flags) == 1);
         CHECK(rd32(blob, off::kind) == c.kind);
         CHECK(rd32(blob, off::n_params) == p);
@@ -678,7 +681,7 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
             hostile(*base, "magic lower case", [](Bytes &b) { std::memcpy(b.data(), "dscb", 4); });
             hostile(*base, "magic zero", [](Bytes &b) { wr32(b, off::magic, 0); });
             hostile(*base, "version 0", [](Bytes &b) { wr16(b, off::version, 0); });
-            hostile(*base, "version 3", [](Bytes &b) { wr16(b, off::version, 3); });
+            hostile(*base, "version 4", [](Bytes &b) { wr16(b, off::version, 4); });
             hostile(*base, "version 0xFFFF", [](Bytes &b) { wr16(b, off::version, 0xFFFF); });
             for (uint16_t bit = 1; bit != 0; bit = (uint16_t)(bit << 1)) {
                 if (bit == 1) continue;
@@ -865,7 +868,22 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
         hostile(lin_plain.blob, "conv_tol 2", [](Bytes &b) { wrf32(b, off::conv_tol, 2.0f); });
         hostile(lin_plain.blob, "damping NaN", [](Bytes &b) { wrf32(b, off::damping, kNaN); });
         hostile(lin_plain.blob, "damping -1", [](Bytes &b) { wrf32(b, off::damping, -1.0f); });
-        hostile(lin_plain.blob, "version 3", [](Bytes &b) { wr16(b, off::version, 3); });
+        // Format 3: the penalty and averaging fields.
+        hostile(lin_plain.blob, "alpha NaN", [](Bytes &b) { wrf32(b, off::alpha, kNaN); });
+        hostile(lin_plain.blob, "alpha -1", [](Bytes &b) { wrf32(b, off::alpha, -1.0f); });
+        hostile(lin_plain.blob, "alpha +Inf", [](Bytes &b) { wrf32(b, off::alpha, kInf); });
+        hostile(lin_plain.blob, "l1_ratio NaN", [](Bytes &b) { wrf32(b, off::l1_ratio, kNaN); });
+        hostile(lin_plain.blob, "l1_ratio 1.5", [](Bytes &b) { wrf32(b, off::l1_ratio, 1.5f); });
+        hostile(lin_plain.blob, "l1_ratio -0.5", [](Bytes &b) { wrf32(b, off::l1_ratio, -0.5f); });
+        hostile(lin_plain.blob, "prev_obj NaN", [](Bytes &b) { wrf32(b, off::prev_obj, kNaN); });
+        hostile(lin_plain.blob, "prev_obj -1", [](Bytes &b) { wrf32(b, off::prev_obj, -1.0f); });
+        hostile(lin_plain.blob, "avg_count without averaging", [](Bytes &b) { wr64(b, off::avg_count, 1); });
+        hostile(lin_plain.blob, "average on without its array", [](Bytes &b) { wr32(b, off::average, 1); });
+        hostile(lin_plain.blob, "avg_count > seen", [](Bytes &b) {
+            wr64(b, off::avg_count, rd64(b, off::seen) + 1);
+        });
+        hostile(leg3.blob, "alpha on LEGENDRE3", [](Bytes &b) { wrf32(b, off::alpha, 0.5f); });
+        hostile(lin_plain.blob, "version 4", [](Bytes &b) { wr16(b, off::version, 4); });
         hostile(lin_plain.blob, "version 0", [](Bytes &b) { wr16(b, off::version, 0); });
     }
 }
@@ -1058,14 +1076,14 @@ TEST_CASE("blob: committed format-1 blob files load bit-exactly; predictors save
             continue;
         }
         // A format-1 full blob resumes as it trained then (raw GD, no convergence test) and
-        // saves as format 2, which loads and saves back byte-identical.
+        // saves as format 3, which loads and saves back byte-identical.
         dsc_config cfg;
         REQUIRE(dsc_get_config(M.m, &cfg) == DSC_OK);
         CHECK(cfg.standardize == (uint32_t)DSC_STANDARDIZE_OFF);
         CHECK(cfg.solver == (uint32_t)DSC_SOLVER_GD);
         CHECK(cfg.conv_tol < 0.0f);
         const Bytes v2 = save(M.m);
-        CHECK(rd16(v2, off::version) == 2);
+        CHECK(rd16(v2, off::version) == 3);
         Model M2 = load(v2);
         CHECK(same_bits(get_params(M2.m), e->params));
         CHECK(save(M2.m) == v2);

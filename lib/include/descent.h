@@ -146,8 +146,9 @@ typedef enum dsc_standardize {
 } dsc_standardize;
 
 typedef enum dsc_solver {
-    DSC_SOLVER_AUTO = 0,   /* NEWTON for full-batch fits with lr == 0 and at most
-                              DSC_NEWTON_AUTO_MAX_PARAMS parameters; GD otherwise          */
+    DSC_SOLVER_AUTO = 0,   /* NEWTON for full-batch fits with lr == 0, at most
+                              DSC_NEWTON_AUTO_MAX_PARAMS parameters, alpha == 0 and
+                              average == 0; GD otherwise                                   */
     DSC_SOLVER_GD = 1,     /* gradient descent: full batch, or minibatch SGD (batch_size)  */
     DSC_SOLVER_NEWTON = 2  /* damped Newton / Gauss-Newton (Levenberg-Marquardt) on the
                               full batch, Cholesky in the arena; needs lr == 0, momentum 0 */
@@ -245,6 +246,29 @@ typedef struct dsc_config {
     dsc_exchange_fn exchange;
     void *comm;
     uint32_t comm_rank;
+    /* Penalties in scikit-learn's terms (fields added in 0.4; README "Sparse models and
+     * averaged SGD"). The objective becomes
+     *     loss (cfg.reduction) + alpha * (l1_ratio |w|_1 + (1 - l1_ratio) / 2 |w|_2^2)
+     * over the weights w only: the intercept (LINEAR/LOGISTIC bias, POLYNOMIAL c0) is never
+     * penalized. Each step is a proximal gradient step on the training parameters theta
+     * (standardized coordinates when standardizing):
+     *     g_j   = grad_j + weight_decay theta_j + alpha (1 - l1_ratio) theta_j   (j a weight)
+     *     theta = the SGD update with g (momentum, Nesterov, schedule as configured)
+     *     theta_j = sign(theta_j) max(|theta_j| - lr_t alpha l1_ratio, 0)        (j a weight)
+     * so weights reach exact zeros; the momentum buffer sees g only, never the shrinkage.
+     * GD and minibatch SGD only: the NEWTON solver is refused (and AUTO picks GD when
+     * alpha > 0); LEGENDRE3 and the CUDA backend answer DSC_ERR_UNSUPPORTED. The loss reported
+     * (report.final_loss, on_epoch, dsc_loss, tol) stays the data loss, without the penalty. */
+    float alpha;           /* penalty strength, finite and >= 0 (default 0: no penalty)       */
+    float l1_ratio;        /* in [0, 1]: 1 = lasso, 0 = ridge on w (default 0.15, sklearn's)  */
+    /* Averaged SGD (Polyak-Ruppert, scikit-learn's `average`): 0 = off (default); k >= 1 =
+     * after each step that brings the samples seen (over the model's life) to >= k, the
+     * running mean avg += (theta - avg) / count of the training parameters is updated (in
+     * double). After a fit, prediction, dsc_get_params, dsc_loss, report.final_loss and the
+     * predictor blob use the average; training continues from the non-averaged parameters.
+     * GD and minibatch SGD only (AUTO picks GD); not with the CUDA backend. Arena: see
+     * DSC_ARENA_AVERAGE_BYTES. */
+    uint32_t average;
 } dsc_config;
 
 typedef struct dsc_fit_report {
@@ -283,13 +307,17 @@ size_t dsc_arena_size(const dsc_config *cfg);
  *   lr_auto       1 if cfg.lr == 0 (the automatic rate)
  *   standardized  1 if cfg.standardize == ON, or AUTO with lr == 0 in a build with the NEWTON
  *                 solver (a DESCENT_NEWTON=OFF build never standardizes)
- *   newton        1 if cfg.solver == NEWTON, or AUTO with lr == 0, batch_size == 0 and
- *                 p <= DSC_NEWTON_AUTO_MAX_PARAMS in a build with the NEWTON solver
+ *   newton        1 if cfg.solver == NEWTON, or AUTO with lr == 0, batch_size == 0,
+ *                 p <= DSC_NEWTON_AUTO_MAX_PARAMS, alpha == 0 and average == 0 in a build with
+ *                 the NEWTON solver
+ *
+ * The macro covers cfg.average == 0; averaging (never with NEWTON) adds exactly
+ * DSC_ARENA_AVERAGE_BYTES(p): the running average (double[p]) and its raw-unit map (float[p]).
  *
  * Equal to dsc_arena_size() for every such config (tests/test_api.cpp, and the test firmware
  * on each 32-bit target); the library checks DSC_MODEL_HEADER_BYTES against its own header at
  * compile time. */
-#define DSC_MODEL_HEADER_BYTES (sizeof(dsc_config) + 176u)
+#define DSC_MODEL_HEADER_BYTES (sizeof(dsc_config) + 208u)
 #define DSC_ALIGN8_(x) (((x) + 7u) / 8u * 8u)
 #define DSC_ARENA_BYTES(p, n_features, momentum, batch_size, shuffle, lr_auto, standardized,  \
                         newton)                                                               \
@@ -307,6 +335,8 @@ size_t dsc_arena_size(const dsc_config *cfg);
 /* standardized: training parameters, then column means and scales (8-aligned) */
 #define DSC_ARENA_STD_(p, c, x, standardized)                                                 \
     ((standardized) ? DSC_ALIGN8_((x) + 4u * (p)) + 16u * (c) : (x))
+/* cfg.average != 0: add to DSC_ARENA_BYTES(..., newton = 0) */
+#define DSC_ARENA_AVERAGE_BYTES(p) DSC_ALIGN8_(12u * (size_t)(p))
 /* NEWTON: two packed p x p matrices and a row, 8-aligned */
 #define DSC_ARENA_NEWTON_(p, x, newton)                                                       \
     ((newton) ? DSC_ALIGN8_(x) + 8u * (p) * ((p) + 1u) + 8u * (p) : (x))

@@ -55,7 +55,7 @@ void predict_raw(const dsc_model *m, const float *X, size_t n, float *out) {
     const PredictFn fn = m->cfg.kind == DSC_POLYNOMIAL  ? m->k->poly_predict
                          : m->cfg.kind == DSC_LEGENDRE3 ? m->k->legendre3_predict
                                                         : m->k->linear_predict;
-    fn(X, n, m->cfg.n_features, params(m), m->cfg.degree, out);
+    fn(X, n, m->cfg.n_features, published(m), m->cfg.degree, out);
 }
 
 // Stable sigmoid: exp of a non-positive number only.
@@ -97,6 +97,9 @@ void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features) 
     cfg->standardize = DSC_STANDARDIZE_AUTO;
     cfg->solver = DSC_SOLVER_AUTO;
     cfg->conv_tol = 0.0f;
+    cfg->alpha = 0.0f;
+    cfg->l1_ratio = 0.15f;
+    cfg->average = 0;
 }
 
 const char *dsc_check_config(const dsc_config *cfg) {
@@ -236,7 +239,7 @@ dsc_status dsc_get_params(const dsc_model *m, float *out, size_t count) {
     if (!valid(m) || !out) return DSC_ERR_INVALID_ARGUMENT;
     if (count < m->n_params) return DSC_ERR_BUFFER_TOO_SMALL;
     if (in_model(m, out, m->n_params * sizeof(float))) return DSC_ERR_INVALID_ARGUMENT;
-    memcpy(out, params(m), m->n_params * sizeof(float));
+    memcpy(out, published(m), m->n_params * sizeof(float));
     return DSC_OK;
 }
 

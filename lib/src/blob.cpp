@@ -2,7 +2,7 @@
 //
 //   offset  field
 //   0       magic "DSCB"
-//   4       u16 format version (2; predictor blobs are written as 1, whose layout they keep),
+//   4       u16 format version (3; predictor blobs are written as 1, whose layout they keep),
 //           u16 flags (bit 0: full blob with config and training state)
 //   8       u32 total length in bytes, CRC included
 //   12      u32 kind, u32 n_features, u32 degree, u32 n_params
@@ -11,15 +11,24 @@
 //           weight_decay, power_t, tol
 //           training state: u64 step; u32 epoch, has_buf, no_improve; f32 lr, best_loss,
 //           prev_loss
-//           version 2 only: u32 standardize, solver, has_stats; f32 conv_tol, damping
-//   ...     f32 params[n_params]               (raw units, what prediction uses)
+//           version >= 2: u32 standardize, solver, has_stats; f32 conv_tol, damping
+//           version >= 3: f32 alpha, l1_ratio; u32 average; f32 prev_obj (the penalized
+//           safeguard's last loss + penalty); u64 seen (samples stepped over), avg_count
+//           (steps in the running average)
+//   ...     f32 params[n_params]               (raw units: a full blob's are the optimizer's
+//                                               parameters; a predictor's what prediction
+//                                               uses, the running average once it has begun)
 //   ...     full blob with momentum != 0: f32 velocity[n_params]
-//   ...     version 2 with has_stats: f64 shift[n_features], f64 inv_scale[n_features],
+//   ...     version >= 2 with has_stats: f64 shift[n_features], f64 inv_scale[n_features],
 //           f32 training params[n_params] (standardized coordinates)
+//   ...     version 3 with average != 0: f64 running average[n_params] (training coordinates;
+//           its raw map is recomputed on load, as after every epoch)
 //   end-4   u32 CRC-32 (IEEE 802.3) of every byte before it
 //
 // Version 1 full blobs still load: they predate standardization and the NEWTON solver, so
 // they load with standardize OFF, solver GD and conv_tol off, and resume exactly as before.
+// Version 1 and 2 full blobs load with alpha 0, l1_ratio 0.15, average 0 (the defaults: no
+// penalty, no averaging), and save back as version 3.
 //
 // The loader is a bounded reader: every read checks the remaining length, every count is
 // bounded before it is multiplied, every enum and value is validated by the same checks
@@ -34,13 +43,14 @@ namespace dsc {
 namespace {
 
 constexpr uint8_t kMagic[4] = {'D', 'S', 'C', 'B'};
-constexpr uint16_t kVersion = 2;
+constexpr uint16_t kVersion = 3;
 constexpr uint16_t kVersionPredictor = 1;  // the predictor layout is unchanged since version 1
 constexpr uint16_t kFlagFull = 1;
 constexpr size_t kHeaderBytes = 28;
 constexpr size_t kConfigBytes = 8 * 4 + 8 + 6 * 4;
 constexpr size_t kStateBytes = 8 + 3 * 4 + 3 * 4;
 constexpr size_t kV2Bytes = 3 * 4 + 2 * 4;
+constexpr size_t kV3Bytes = 4 * 4 + 2 * 8;
 
 struct Writer {
     uint8_t *p;
@@ -121,8 +131,9 @@ bool saves_stats(const dsc_model *m) { return standardized(m) && m->has_stats; }
 size_t blob_size(const dsc_model *m, bool full_form) {
     size_t n = kHeaderBytes + (size_t)m->n_params * 4 + 4;
     if (full_form) {
-        n += kConfigBytes + kStateBytes + kV2Bytes;
+        n += kConfigBytes + kStateBytes + kV2Bytes + kV3Bytes;
         if (m->lay.velocity) n += (size_t)m->n_params * 4;
+        if (m->lay.avg) n += (size_t)m->n_params * 8;
         if (saves_stats(m)) n += (size_t)m->cfg.n_features * 16 + (size_t)m->n_params * 4;
     }
     return n;
@@ -179,8 +190,14 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
         w.u32(saves_stats(m) ? 1u : 0u);
         w.f32(c.conv_tol);
         w.f32(m->damping);
+        w.f32(c.alpha);
+        w.f32(c.l1_ratio);
+        w.u32(c.average);
+        w.f32(m->prev_obj);
+        w.u64(m->seen);
+        w.u64(m->avg_count);
     }
-    const float *theta = params(m);
+    const float *theta = full_form ? params(m) : published(m);
     for (uint32_t j = 0; j < m->n_params; ++j) w.f32(theta[j]);
     if (full_form && m->lay.velocity) {
         const float *v = at<float>(m, m->lay.velocity);
@@ -192,6 +209,10 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
         for (uint32_t j = 0; j < c.n_features; ++j) w.f64(inv[j]);
         const float *tp = train_params(m);
         for (uint32_t j = 0; j < m->n_params; ++j) w.f32(tp[j]);
+    }
+    if (full_form && m->lay.avg) {
+        const double *avg = at<double>(m, m->lay.avg);
+        for (uint32_t j = 0; j < m->n_params; ++j) w.f64(avg[j]);
     }
     w.u32(crc32(buf, size - 4, 0));
     if (written) *written = size;
@@ -206,9 +227,12 @@ struct Parsed {
     const uint8_t *params;    // n_params little-endian f32
     const uint8_t *velocity;  // n_params little-endian f32 or null
     const uint8_t *stats;     // n_features f64 shift, n_features f64 inv_scale, then n_params f32
+    const uint8_t *avg;       // n_params little-endian f64 or null
     uint32_t n_params;
     uint32_t has_stats;
     float damping;
+    float prev_obj;
+    uint64_t seen, avg_count;
 };
 
 bool finite_f32_array(const uint8_t *p, uint32_t n) {
@@ -241,8 +265,11 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
 
     Parsed &p = *out;
     p.stats = nullptr;
+    p.avg = nullptr;
     p.has_stats = 0;
     p.damping = 0.0f;
+    p.prev_obj = __builtin_inff();
+    p.seen = p.avg_count = 0;
     p.full = (flags & kFlagFull) != 0;
     dsc_config_init(&p.cfg, DSC_LINEAR, 1);
     dsc_config &c = p.cfg;
@@ -284,6 +311,14 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
             c.solver = DSC_SOLVER_GD;
             c.conv_tol = -1.0f;
         }
+        if (version >= 3) {
+            c.alpha = r.f32();
+            c.l1_ratio = r.f32();
+            c.average = r.u32();
+            p.prev_obj = r.f32();
+            p.seen = r.u64();
+            p.avg_count = r.u64();
+        }
     }
     if (!r.ok) return DSC_ERR_BAD_MODEL_BLOB;
     // A saved backend may not exist on the loading machine: the blob stays portable, the
@@ -300,16 +335,29 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     // Statistics only where the config standardizes.
     if (p.has_stats > 1 || (p.has_stats && !resolve(c).standardize)) return DSC_ERR_BAD_MODEL_BLOB;
     if (!(p.damping >= 0.0f) || !(p.damping <= 3.40282347e38f)) return DSC_ERR_BAD_MODEL_BLOB;
+    // The penalized safeguard's objective: a loss plus a penalty, >= 0 or +inf before any.
+    if (!(p.prev_obj >= 0.0f)) return DSC_ERR_BAD_MODEL_BLOB;
+    // Every averaged step stepped over at least one sample, after averaging was switched on;
+    // and averaging begins only in a fit, which measures a standardized model's statistics.
+    if (p.avg_count > p.seen || (p.avg_count && c.average == 0)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (p.avg_count && resolve(c).standardize && !p.has_stats) return DSC_ERR_BAD_MODEL_BLOB;
     // Bound the arrays by the bytes left before multiplying anything (n_params, n_features
     // < 2^24 here, so nothing overflows 64 bits).
     const uint64_t arrays = (p.full && c.momentum != 0.0f) ? 2 : 1;
     const uint64_t stats_bytes =
         p.has_stats ? 16 * (uint64_t)c.n_features + 4 * (uint64_t)p.n_params : 0;
-    if ((uint64_t)r.left != arrays * 4 * (uint64_t)p.n_params + stats_bytes)
+    const uint64_t avg_bytes = p.full && c.average != 0 ? 8 * (uint64_t)p.n_params : 0;
+    if ((uint64_t)r.left != arrays * 4 * (uint64_t)p.n_params + stats_bytes + avg_bytes)
         return DSC_ERR_BAD_MODEL_BLOB;
     p.params = r.p;
     p.velocity = arrays == 2 ? r.p + (size_t)p.n_params * 4 : nullptr;
     p.stats = p.has_stats ? r.p + (size_t)arrays * p.n_params * 4 : nullptr;
+    p.avg = avg_bytes ? r.p + (size_t)(arrays * 4 * (uint64_t)p.n_params + stats_bytes) : nullptr;
+    if (p.avg) {
+        Reader ar{p.avg, (size_t)avg_bytes};
+        for (uint32_t j = 0; j < p.n_params; ++j)
+            if (!isfinite(ar.f64())) return DSC_ERR_BAD_MODEL_BLOB;
+    }
     if (!finite_f32_array(p.params, p.n_params)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.velocity && !finite_f32_array(p.velocity, p.n_params)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.stats) {
@@ -445,6 +493,9 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
     if (p.full) {
         m->st = p.st;
         m->damping = p.damping;
+        m->prev_obj = p.prev_obj;
+        m->seen = p.seen;
+        m->avg_count = p.avg_count;
         if (p.velocity) load_f32s(p.velocity, p.n_params, at<float>(m, m->lay.velocity));
         if (p.stats) {
             Reader sr{p.stats, (size_t)p.cfg.n_features * 16};
@@ -458,6 +509,16 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
             // training parameters map to non-finite raw ones is hostile.
             if (!adopt_train_params(m, cand)) {
                 m->magic = 0;  // not a model: nothing half-loaded can be used
+                return DSC_ERR_BAD_MODEL_BLOB;
+            }
+        }
+        if (p.avg) {
+            Reader ar{p.avg, (size_t)p.n_params * 8};
+            double *avg = at<double>(m, m->lay.avg);
+            for (uint32_t j = 0; j < p.n_params; ++j) avg[j] = ar.f64();
+            // What prediction uses, computed as after every epoch; not finite: hostile.
+            if (m->avg_count && !publish_average(m)) {
+                m->magic = 0;
                 return DSC_ERR_BAD_MODEL_BLOB;
             }
         }

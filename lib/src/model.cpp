@@ -13,9 +13,11 @@ Resolved resolve(const dsc_config &cfg) {
     const bool cuda = cfg.backend == DSC_BACKEND_CUDA;  // trains raw GD on the device
     r.standardize = cfg.standardize == DSC_STANDARDIZE_ON ||
                     (cfg.standardize == DSC_STANDARDIZE_AUTO && automatic && !cuda);
+    // The proximal step and averaging are GD features: AUTO leaves them to GD.
+    const bool gd_only = cfg.alpha > 0.0f || cfg.average != 0;
     r.newton = cfg.solver == DSC_SOLVER_NEWTON ||
                (cfg.solver == DSC_SOLVER_AUTO && automatic && !cuda && cfg.batch_size == 0 &&
-                param_count(cfg) <= DSC_NEWTON_AUTO_MAX_PARAMS);
+                !gd_only && param_count(cfg) <= DSC_NEWTON_AUTO_MAX_PARAMS);
 #ifdef DESCENT_NO_NEWTON  // a GD-only build: AUTO never picks what is not compiled in
     r.standardize = r.newton = false;
 #endif
@@ -43,6 +45,10 @@ void reset_train_state(dsc_model *m) {
     m->st.no_improve = 0;
     m->has_stats = 0;
     m->damping = 0.0f;
+    m->seen = 0;
+    m->avg_count = 0;
+    m->prev_obj = __builtin_inff();
+    if (double *a = at<double>(m, m->lay.avg)) memset(a, 0, m->n_params * sizeof(double));
     if (float *v = at<float>(m, m->lay.velocity)) memset(v, 0, m->n_params * sizeof(float));
 }
 

@@ -41,6 +41,10 @@ struct Layout {
     uint32_t hess;      // double[p(p+1)/2]    scratch, NEWTON: curvature sum
     uint32_t hess2;     // double[p(p+1)/2]    scratch, NEWTON: chunk curvature / Cholesky factor
     uint32_t jrow;      // double[p]           scratch, NEWTON: a row's Jacobian / the step
+    uint32_t avg;       // double[p]           persistent, average != 0: running mean of the
+                        //                     training parameters (Polyak-Ruppert)
+    uint32_t avg_raw;   // float[p]            persistent, average != 0: its raw-unit map,
+                        //                     what prediction uses once avg_count > 0
     uint32_t total;     // bytes from the model start to the end of the last array
 };
 
@@ -77,6 +81,10 @@ struct dsc_model {
     double max_sq_std;    // bound on max |phi|^2 in standardized features (from the stats pass)
     uint64_t rows_total;  // rows of the current fit over all ranks (= n without an exchange)
     uint64_t row0;        // global index of this process's first row (0 without an exchange)
+    uint64_t seen;        // samples seen by the optimizer's steps over the model's life
+    uint64_t avg_count;   // steps folded into the running average (0: prediction uses params)
+    float prev_obj;       // penalized automatic-rate safeguard: last epoch's loss + penalty
+    uint32_t reserved;
 };
 
 // descent.h's compile-time arena formula (DSC_ARENA_BYTES) rests on these two facts.
@@ -107,6 +115,13 @@ inline float *params(dsc_model *m) { return at<float>(m, m->lay.params); }
 inline const float *params(const dsc_model *m) { return at<float>(m, m->lay.params); }
 inline bool standardized(const dsc_model *m) { return m->lay.tparams != 0; }
 inline bool newton(const dsc_model *m) { return m->lay.hess != 0; }
+// config.alpha > 0: the proximal (elastic-net) step is on.
+inline bool penalized(const dsc_model *m) { return m->cfg.alpha > 0.0f; }
+// The raw parameters prediction, dsc_get_params, dsc_loss and the predictor blob use: the
+// running average once averaging has begun, else the parameters themselves.
+inline const float *published(const dsc_model *m) {
+    return m->avg_count ? at<float>(m, m->lay.avg_raw) : params(m);
+}
 // The parameters the optimizer updates: standardized coordinates when standardizing.
 inline float *train_params(dsc_model *m) {
     return standardized(m) ? at<float>(m, m->lay.tparams) : params(m);
@@ -175,7 +190,9 @@ bool adopt_train_params(dsc_model *m, const float *cand);
 // newton.cpp
 dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep);
 // Shared with train.cpp: the epoch's bookkeeping and the report's closing fields.
-uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged, bool safeguard);
+// penalty: alpha's penalty at the parameters the epoch loss was measured at (full batch).
+uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged, bool safeguard,
+                     double penalty);
 void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all);
 void note_best(dsc_model *m, double loss);
 void restore_best(dsc_model *m);
@@ -189,6 +206,14 @@ struct StepInput {
 // Writes the candidate parameters to `out`; updates the momentum buffer. Returns false if a
 // candidate parameter is not finite (the caller then keeps the old ones).
 bool sgd_step(dsc_model *m, const StepInput &in, float *out);
+// alpha (l1_ratio |w|_1 + (1 - l1_ratio)/2 |w|^2) over the weights of the training parameters.
+double penalty_value(const dsc_model *m);
+// Folds the training parameters just adopted into the running average (average != 0).
+void average_step(dsc_model *m);
+// avg_raw = the raw-unit map of the running average; false if a value is not finite.
+bool publish_average(dsc_model *m);
+// After an epoch: publish_average, restarting the average at the parameters if its map fails.
+void refresh_average(dsc_model *m);
 
 // blob.cpp
 uint32_t crc32(const void *data, size_t len, uint32_t crc);

@@ -7,20 +7,73 @@
 
 namespace dsc {
 
+// The elastic-net penalty (config.alpha) spares parameter 0: the LINEAR/LOGISTIC bias and the
+// POLYNOMIAL constant c0 (LEGENDRE3 refuses alpha). Its L2 part joins the gradient before
+// momentum, like weight_decay; its L1 part is the proximal step after the update, so the
+// momentum buffer never sees the shrinkage.
 bool sgd_step(dsc_model *m, const StepInput &in, float *out) {
     const dsc_config &c = m->cfg;
     const float *theta = train_params(m);
     float *buf = at<float>(m, m->lay.velocity);
     const bool first = !m->st.has_buf;
     const SgdCoeffs k = {in.lr, c.momentum, c.dampening, c.weight_decay, c.nesterov != 0, buf != nullptr};
+    const float l2 = c.alpha * (1.0f - c.l1_ratio);
+    const float thr = in.lr * (c.alpha * c.l1_ratio);
     float unused = 0.0f;
     uint32_t bad = 0;
     for (uint32_t j = 0; j < m->n_params; ++j) {
-        out[j] = sgd_update(theta[j], (float)(in.grad[j] * in.scale), buf ? &buf[j] : &unused, first, k);
+        float g = (float)(in.grad[j] * in.scale);
+        if (j > 0 && l2 != 0.0f) g = g + l2 * theta[j];
+        out[j] = sgd_update(theta[j], g, buf ? &buf[j] : &unused, first, k);
+        if (j > 0 && thr > 0.0f) out[j] = soft_threshold(out[j], thr);
         bad |= (uint32_t)!isfinite(out[j]);
     }
     if (buf) m->st.has_buf = 1;
     return bad == 0;
+}
+
+double penalty_value(const dsc_model *m) {
+    const float *theta = train_params(m);
+    double l1 = 0.0, l2 = 0.0;
+    for (uint32_t j = 1; j < m->n_params; ++j) {
+        l1 += fabs((double)theta[j]);
+        l2 += (double)theta[j] * theta[j];
+    }
+    const double r = m->cfg.l1_ratio;
+    return (double)m->cfg.alpha * (r * l1 + 0.5 * (1.0 - r) * l2);
+}
+
+// scikit-learn's rule: the step that brings the samples seen to `average` or beyond is the
+// first one averaged; avg_count counts the averaged steps, avg += (theta - avg) / avg_count.
+void average_step(dsc_model *m) {
+    if (!m->lay.avg || m->seen < m->cfg.average) return;
+    double *avg = at<double>(m, m->lay.avg);
+    const float *theta = train_params(m);
+    m->avg_count += 1;
+    const double count = (double)m->avg_count;
+    for (uint32_t j = 0; j < m->n_params; ++j) avg[j] += ((double)theta[j] - avg[j]) / count;
+}
+
+bool publish_average(dsc_model *m) {
+    if (!m->lay.avg) return true;
+    const double *avg = at<double>(m, m->lay.avg);
+    float *raw = at<float>(m, m->lay.avg_raw);
+    float *f = standardized(m) && m->has_stats ? at<float>(m, m->lay.work) : raw;
+    for (uint32_t j = 0; j < m->n_params; ++j) f[j] = (float)avg[j];
+    if (f != raw) raw_from_std(m, f, raw);
+    return all_finite(raw, m->n_params);
+}
+
+// A mean of finite iterates whose raw maps were finite can still round past FLT_MAX in its
+// own raw map (iterates at the float range's edge): the average then restarts at the current
+// parameters, whose raw map adopt_train_params has already checked.
+void refresh_average(dsc_model *m) {
+    if (!m->avg_count || publish_average(m)) return;
+    double *avg = at<double>(m, m->lay.avg);
+    const float *theta = train_params(m);
+    for (uint32_t j = 0; j < m->n_params; ++j) avg[j] = theta[j];
+    m->avg_count = 1;
+    publish_average(m);
 }
 
 }  // namespace dsc

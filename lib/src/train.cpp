@@ -163,8 +163,19 @@ DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used) {
     in.lr = scheduled_lr(m->cfg.schedule == DSC_LR_INVSCALING, m->cfg.power_t, m->st.lr, m->st.step + 1);
     *lr_used = in.lr;
     float *cand = at<float>(m, m->lay.work);
-    if (!sgd_step(m, in, cand) || !adopt_train_params(m, cand)) return false;
+    if (!sgd_step(m, in, cand)) return false;
+    if (penalized(m)) {
+        // The convergence test reads the gradient buffer: with the proximal step the gradient
+        // mapping (theta - theta_new) / lr_t stands for it (in the same summed units).
+        double *g = at<double>(m, m->lay.grad);
+        const float *theta = train_params(m);
+        const double inv = 1.0 / ((double)in.lr * in.scale);
+        for (uint32_t j = 0; j < m->n_params; ++j) g[j] = ((double)theta[j] - cand[j]) * inv;
+    }
+    if (!adopt_train_params(m, cand)) return false;
     m->st.step += 1;
+    m->seen += rows;
+    average_step(m);
     return true;
 }
 
@@ -227,9 +238,11 @@ void restore_best(dsc_model *m) {
 // Everything after an epoch's passes: the epoch counter, the divergence guard, the callback
 // and the stopping rules. Returns 0 to go on, else a dsc_stop_reason.
 DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged,
-                                  bool safeguard) {
+                                  bool safeguard, double penalty) {
     const dsc_config &c = m->cfg;
     m->st.epoch += 1;
+    // Once per epoch, not per step: the callback and every const call see the average.
+    refresh_average(m);
     if (diverged || !isfinite(epoch_loss)) {
         // The momentum buffer may hold the failed step's values: start it afresh.
         m->st.has_buf = 0;
@@ -241,6 +254,13 @@ DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, boo
     // Automatic rate safeguard: with momentum 0 and the full batch, a rise in the loss means
     // the step exceeded 2/L.
     rules.safeguard = safeguard;
+    if (safeguard && penalized(m)) {
+        // Proximal GD lowers loss + penalty, not the loss alone: the safeguard watches that.
+        const double obj = epoch_loss + penalty;
+        if (obj > (double)m->prev_obj * (1.0 + 1e-6)) m->st.lr *= 0.5f;
+        m->prev_obj = (float)obj;
+        rules.safeguard = false;
+    }
     rules.adaptive = c.schedule == DSC_LR_ADAPTIVE;
     rules.tol = c.tol;
     rules.patience = c.n_iter_no_change;
@@ -317,7 +337,7 @@ double fit_loss(dsc_model *m, const RowSet &all) {
     const uint64_t key0 = m->row0 / kChunkRows;
     for (size_t first = 0; first < all.count; first += kChunkRows) {
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
-        const double l = fn(sub_rows(all, first, cnt), params(m), m->cfg.degree);
+        const double l = fn(sub_rows(all, first, cnt), published(m), m->cfg.degree);
         const Segment seg = {&l, sizeof l};
         dist_emit(m, key0 + first / kChunkRows, cnt, &seg, 1);
     }
@@ -333,7 +353,7 @@ double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
     double loss = 0.0;
     for (size_t first = 0; first < n; first += kChunkRows) {
         const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
-        loss += fn(sub_rows(rs, first, cnt), params(m), m->cfg.degree);
+        loss += fn(sub_rows(rs, first, cnt), published(m), m->cfg.degree);
     }
     return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / (double)n : loss;
 }
@@ -423,7 +443,9 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch
 }
 
 // The epoch loss is the loss at the params before the step: those are the ones noted.
-DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
+DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used,
+                                   double *penalty) {
+    if (penalized(m)) *penalty = penalty_value(m);
     if (distributed(m)) dist_lossgrad(m, all, at<double>(m, m->lay.grad), epoch_loss);
     else lossgrad_pass(m, all, at<double>(m, m->lay.grad), epoch_loss);
     if (!isfinite(*epoch_loss)) return false;
@@ -451,14 +473,15 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
     float lr_used = m->st.lr;
     if (rep) rep->lr_initial = m->st.lr;
     for (uint32_t e = 0; e < m->cfg.max_epochs; ++e) {
-        double epoch_loss = 0.0;
-        const bool diverged = m->cfg.batch_size == 0 ? !full_batch_epoch(m, all, &epoch_loss, &lr_used)
-                                                     : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
+        double epoch_loss = 0.0, penalty = 0.0;
+        const bool diverged = m->cfg.batch_size == 0
+                                  ? !full_batch_epoch(m, all, &epoch_loss, &lr_used, &penalty)
+                                  : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
         const size_t n = total_rows(m, all);
         if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
         const dsc_config &c = m->cfg;
         uint32_t why = after_epoch(m, n, epoch_loss, diverged,
-                                   c.lr == 0.0f && c.batch_size == 0 && c.momentum == 0.0f);
+                                   c.lr == 0.0f && c.batch_size == 0 && c.momentum == 0.0f, penalty);
         if (!why && gd_converged(m, n, epoch_loss, lr_used)) why = DSC_STOP_CONVERGED;
         if (rep) {
             rep->epochs_run += 1;

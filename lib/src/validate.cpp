@@ -90,6 +90,10 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->solver > DSC_SOLVER_NEWTON) return bad(msg, "config.solver is not a dsc_solver");
     if (cfg->conv_tol != cfg->conv_tol || cfg->conv_tol > 1.0f)
         return bad(msg, "config.conv_tol must be a number <= 1 (0 = default, negative = off)");
+    if (!finite(cfg->alpha) || cfg->alpha < 0.0f)
+        return bad(msg, "config.alpha must be finite and >= 0");
+    if (!(cfg->l1_ratio >= 0.0f && cfg->l1_ratio <= 1.0f))
+        return bad(msg, "config.l1_ratio must be in [0, 1]");
 #ifdef DESCENT_NO_NEWTON
     if (cfg->standardize == DSC_STANDARDIZE_ON || cfg->solver == DSC_SOLVER_NEWTON) {
         if (msg) *msg = "this build has no NEWTON solver or standardization (DESCENT_NEWTON=OFF)";
@@ -105,9 +109,22 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
         if (cfg->momentum != 0.0f || cfg->schedule != DSC_LR_CONSTANT)
             return bad(msg, "the NEWTON solver takes no momentum or schedule (config.momentum = 0, "
                             "config.schedule = CONSTANT)");
+        if (cfg->alpha > 0.0f || cfg->average != 0)
+            return bad(msg, "the NEWTON solver takes no config.alpha penalty (L1 is not smooth) and "
+                            "no config.average: use solver GD (AUTO picks GD for them)");
         if (param_count(*cfg) > DSC_NEWTON_MAX_PARAMS)
             return bad(msg, "the NEWTON solver supports at most DSC_NEWTON_MAX_PARAMS (1024) "
                             "parameters: use solver GD");
+    }
+    if (cfg->kind == DSC_LEGENDRE3 && cfg->alpha > 0.0f) {
+        if (msg) *msg = "config.alpha: LEGENDRE3's parameters are not feature weights, so it takes "
+                        "no penalty (leave alpha = 0)";
+        return DSC_ERR_UNSUPPORTED;
+    }
+    if (cfg->backend == DSC_BACKEND_CUDA && (cfg->alpha > 0.0f || cfg->average != 0)) {
+        if (msg) *msg = "the CUDA backend has no config.alpha penalty or config.average: use a CPU "
+                        "backend";
+        return DSC_ERR_UNSUPPORTED;
     }
     if (cfg->backend == DSC_BACKEND_CUDA && (r.newton || r.standardize)) {
         if (msg) *msg = "the CUDA backend trains with GD on raw features: set config.solver = GD "
