@@ -96,6 +96,10 @@ class Config(ctypes.Structure):
         ("exchange", EXCHANGE_FN),
         ("comm", ctypes.c_void_p),
         ("comm_rank", ctypes.c_uint32),
+        # issue 12: the elastic-net penalty (a proximal step) and averaged SGD
+        ("alpha", ctypes.c_float),
+        ("l1_ratio", ctypes.c_float),
+        ("average", ctypes.c_uint32),
     ]
 
 

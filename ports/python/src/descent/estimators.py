@@ -546,11 +546,84 @@ class _DescentEstimator(_Base):
 
 # ---- the four models -------------------------------------------------------------------------
 
+_PENALTIES = (None, "l2", "l1", "elasticnet")
 
-class LinearRegression(_Regressor, _DescentEstimator):
-    """y = b + w.x, mean squared error. ``coef_`` (n_features,), ``intercept_`` (float)."""
+
+class _PenaltyMixin:
+    """scikit-learn's SGD penalty and averaging parameters, mapped onto dsc_config:
+
+    penalty None: config.alpha = 0. 'l2' / 'l1' / 'elasticnet': config.l1_ratio = 0 / 1 /
+    l1_ratio and config.alpha = alpha * _alpha_scale, so that the objective is scikit-learn's:
+    (1/n) sum loss + alpha (l1_ratio |w|_1 + (1 - l1_ratio)/2 |w|^2), the intercept
+    unpenalized (README "Sparse models and averaged SGD"). The L1 part is a proximal step
+    (exact zeros). average: False = off, True = 1 (from the first step), k = from the step that
+    brings the samples seen to k; coef_ and intercept_ are then the averaged parameters."""
+
+    _alpha_scale = 1.0
+
+    def _penalty_config(self, cfg):
+        penalty = self.penalty
+        if isinstance(penalty, str):
+            penalty = penalty.lower()
+        if penalty not in _PENALTIES:
+            raise ValueError(f"penalty must be one of {_PENALTIES}, got {self.penalty!r}")
+        alpha = float(self.alpha)
+        if not np.isfinite(alpha) or alpha < 0:
+            raise ValueError(f"alpha must be finite and >= 0, got {self.alpha!r}")
+        l1_ratio = float(self.l1_ratio)
+        if not 0.0 <= l1_ratio <= 1.0:
+            raise ValueError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
+        average = self.average
+        if isinstance(average, (bool, np.bool_)):
+            average = 1 if average else 0
+        if (not isinstance(average, numbers.Integral) or average < 0 or average > 0xFFFFFFFF):
+            raise ValueError(f"average must be a bool or an integer >= 0, got {self.average!r}")
+        if penalty is None or alpha == 0.0:
+            cfg.alpha = 0.0
+        else:
+            cfg.alpha = alpha * self._alpha_scale
+            cfg.l1_ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
+        cfg.average = int(average)
+
+    def _extra_config(self, cfg):
+        self._penalty_config(cfg)
+
+
+def _penalized_init(self, kw, penalty, alpha, l1_ratio, average):
+    _DescentEstimator.__init__(self, **kw)
+    self.penalty = penalty
+    self.alpha = alpha
+    self.l1_ratio = l1_ratio
+    self.average = average
+
+
+class LinearRegression(_PenaltyMixin, _Regressor, _DescentEstimator):
+    """y = b + w.x, mean squared error. ``coef_`` (n_features,), ``intercept_`` (float).
+
+    ``penalty``, ``alpha``, ``l1_ratio`` and ``average`` as scikit-learn's SGDRegressor and
+    ElasticNet: the objective is (1/(2n)) |y - b - Xw|^2 + alpha (l1_ratio |w|_1 +
+    (1 - l1_ratio)/2 |w|^2), so ``penalty='l1'`` has Lasso's solution and ``'elasticnet'``
+    ElasticNet's. The library's loss is the mean squared error without the 1/2, so
+    config.alpha is 2 alpha (the same minimizer). With ``lr=0`` the features are standardized
+    (``standardize='auto'``) and the penalty then acts on the standardized weights; pass
+    ``standardize='off'`` for scikit-learn's raw-feature penalty."""
 
     _kind = "linear"
+    _alpha_scale = 2.0
+
+    def __init__(self, *, penalty=None, alpha=0.0001, l1_ratio=0.15, average=False,
+                 max_epochs=1000, lr=0.0, batch_size=0, shuffle=True, random_state=0,
+                 momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
+                 learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
+                 reduction="mean", backend="auto", standardize="auto", solver="auto",
+                 conv_tol=0.0, verbose=0, n_jobs=None):
+        _penalized_init(self, dict(
+            max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
+            random_state=random_state, momentum=momentum, nesterov=nesterov,
+            dampening=dampening, weight_decay=weight_decay, learning_rate=learning_rate,
+            power_t=power_t, tol=tol, n_iter_no_change=n_iter_no_change, reduction=reduction,
+            backend=backend, standardize=standardize, solver=solver, conv_tol=conv_tol,
+            verbose=verbose, n_jobs=n_jobs), penalty, alpha, l1_ratio, average)
 
     @property
     def coef_(self):
@@ -561,12 +634,31 @@ class LinearRegression(_Regressor, _DescentEstimator):
         return float(self.params_[0])
 
 
-class LogisticRegression(_Classifier, _DescentEstimator):
-    """p(y = classes_[1]) = sigmoid(b + w.x), binary cross-entropy, no penalty
-    (weight_decay adds an L2 term). y takes two distinct values; ``classes_`` holds them
-    sorted. ``coef_`` (1, n_features) and ``intercept_`` (1,), as scikit-learn."""
+class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
+    """p(y = classes_[1]) = sigmoid(b + w.x), binary cross-entropy. y takes two distinct
+    values; ``classes_`` holds them sorted. ``coef_`` (1, n_features) and ``intercept_`` (1,),
+    as scikit-learn.
+
+    ``penalty``, ``alpha``, ``l1_ratio`` and ``average`` as scikit-learn's SGDClassifier with
+    ``loss='log_loss'``: the objective is the mean log-loss + alpha (l1_ratio |w|_1 +
+    (1 - l1_ratio)/2 |w|^2), the intercept unpenalized (scikit-learn's LogisticRegression
+    with C: alpha = 1 / (C n)). weight_decay adds torch's coupled L2 on every parameter."""
 
     _kind = "logistic"
+
+    def __init__(self, *, penalty=None, alpha=0.0001, l1_ratio=0.15, average=False,
+                 max_epochs=1000, lr=0.0, batch_size=0, shuffle=True, random_state=0,
+                 momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
+                 learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
+                 reduction="mean", backend="auto", standardize="auto", solver="auto",
+                 conv_tol=0.0, verbose=0, n_jobs=None):
+        _penalized_init(self, dict(
+            max_epochs=max_epochs, lr=lr, batch_size=batch_size, shuffle=shuffle,
+            random_state=random_state, momentum=momentum, nesterov=nesterov,
+            dampening=dampening, weight_decay=weight_decay, learning_rate=learning_rate,
+            power_t=power_t, tol=tol, n_iter_no_change=n_iter_no_change, reduction=reduction,
+            backend=backend, standardize=standardize, solver=solver, conv_tol=conv_tol,
+            verbose=verbose, n_jobs=n_jobs), penalty, alpha, l1_ratio, average)
 
     def _labels(self, y, n):
         """y validated as class labels (any dtype), 1-D with n entries; not yet encoded."""
@@ -789,6 +881,14 @@ def load(blob):
                   solver=inv(_capi.SOLVER, int(cfg.solver)), conv_tol=float(cfg.conv_tol))
     if cls is PolynomialRegression:
         params["degree"] = int(cfg.degree)
+    if cls in (LinearRegression, LogisticRegression):
+        a = float(cfg.alpha)
+        r = float(cfg.l1_ratio)
+        params["penalty"] = None if a == 0 else "l2" if r == 0 else "l1" if r == 1 else "elasticnet"
+        if a != 0:
+            params["alpha"] = a / cls._alpha_scale
+            params["l1_ratio"] = r
+        params["average"] = int(cfg.average) if cfg.average > 1 else bool(cfg.average)
     est.set_params(**params)
     est.n_features_in_ = int(cfg.n_features)
     est.loss_history_ = []
