@@ -127,9 +127,12 @@ TEST_CASE("penalty: config values are checked, and each refusal names its field"
         b.backend = DSC_BACKEND_CUDA;
         b.lr = 0.01f;
         b.alpha = 0.1f;
+        // A CUDA build names the field; a build without CUDA refuses the backend itself.
         const char *msg = dsc_check_config(&b);
         REQUIRE(msg != nullptr);
+#ifdef DESCENT_HAVE_CUDA
         CHECK(std::strstr(msg, "config.alpha") != nullptr);
+#endif
     }
     // Valid edges: l1_ratio 0 and 1, alpha 0 with any l1_ratio, any average.
     for (float r : {0.0f, 1.0f, 0.5f}) {

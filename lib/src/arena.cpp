@@ -43,11 +43,13 @@ bool compute_layout(const dsc_config &cfg, bool predict_only, Layout *lay) {
             ok = ok && take(&cur, cfg.n_features, sizeof(double), 8, &lay->inv_scale);
         }
         ok = ok && take(&cur, p, sizeof(float), 4, &lay->best);
+#ifndef DESCENT_NO_AVERAGE  // else check_config refuses config.average
         // Averaging (never with NEWTON): descent.h's DSC_ARENA_AVERAGE_BYTES follows this.
         if (cfg.average != 0) {
             ok = ok && take(&cur, p, sizeof(double), 8, &lay->avg);
             ok = ok && take(&cur, p, sizeof(float), 4, &lay->avg_raw);
         }
+#endif
         if (r.newton) {
             const uint64_t tri = p * (p + 1) / 2;  // p <= DSC_NEWTON_MAX_PARAMS: small
             ok = ok && take(&cur, tri, sizeof(double), 8, &lay->hess);

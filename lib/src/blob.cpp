@@ -210,10 +210,12 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
         const float *tp = train_params(m);
         for (uint32_t j = 0; j < m->n_params; ++j) w.f32(tp[j]);
     }
+#ifndef DESCENT_NO_AVERAGE
     if (full_form && m->lay.avg) {
         const double *avg = at<double>(m, m->lay.avg);
         for (uint32_t j = 0; j < m->n_params; ++j) w.f64(avg[j]);
     }
+#endif
     w.u32(crc32(buf, size - 4, 0));
     if (written) *written = size;
     return DSC_OK;
@@ -339,8 +341,12 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     if (!(p.prev_obj >= 0.0f)) return DSC_ERR_BAD_MODEL_BLOB;
     // Every averaged step stepped over at least one sample, after averaging was switched on;
     // and averaging begins only in a fit, which measures a standardized model's statistics.
+#ifndef DESCENT_NO_AVERAGE
     if (p.avg_count > p.seen || (p.avg_count && c.average == 0)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.avg_count && resolve(c).standardize && !p.has_stats) return DSC_ERR_BAD_MODEL_BLOB;
+#else  // check_config has refused config.average: no average can be under way
+    if (p.avg_count) return DSC_ERR_BAD_MODEL_BLOB;
+#endif
     // Bound the arrays by the bytes left before multiplying anything (n_params, n_features
     // < 2^24 here, so nothing overflows 64 bits).
     const uint64_t arrays = (p.full && c.momentum != 0.0f) ? 2 : 1;
@@ -353,11 +359,13 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     p.velocity = arrays == 2 ? r.p + (size_t)p.n_params * 4 : nullptr;
     p.stats = p.has_stats ? r.p + (size_t)arrays * p.n_params * 4 : nullptr;
     p.avg = avg_bytes ? r.p + (size_t)(arrays * 4 * (uint64_t)p.n_params + stats_bytes) : nullptr;
+#ifndef DESCENT_NO_AVERAGE  // else check_config has refused config.average: p.avg is null
     if (p.avg) {
         Reader ar{p.avg, (size_t)avg_bytes};
         for (uint32_t j = 0; j < p.n_params; ++j)
             if (!isfinite(ar.f64())) return DSC_ERR_BAD_MODEL_BLOB;
     }
+#endif
     if (!finite_f32_array(p.params, p.n_params)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.velocity && !finite_f32_array(p.velocity, p.n_params)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.stats) {
@@ -512,6 +520,7 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
                 return DSC_ERR_BAD_MODEL_BLOB;
             }
         }
+#ifndef DESCENT_NO_AVERAGE
         if (p.avg) {
             Reader ar{p.avg, (size_t)p.n_params * 8};
             double *avg = at<double>(m, m->lay.avg);
@@ -522,6 +531,7 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
                 return DSC_ERR_BAD_MODEL_BLOB;
             }
         }
+#endif
     }
     *out = m;
     return DSC_OK;

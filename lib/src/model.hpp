@@ -84,7 +84,7 @@ struct dsc_model {
     uint64_t seen;        // samples seen by the optimizer's steps over the model's life
     uint64_t avg_count;   // steps folded into the running average (0: prediction uses params)
     float prev_obj;       // penalized automatic-rate safeguard: last epoch's loss + penalty
-    uint32_t reserved;
+    float pen_before;     // penalized full batch: the penalty at this epoch's starting params
 };
 
 // descent.h's compile-time arena formula (DSC_ARENA_BYTES) rests on these two facts.
@@ -119,9 +119,15 @@ inline bool newton(const dsc_model *m) { return m->lay.hess != 0; }
 inline bool penalized(const dsc_model *m) { return m->cfg.alpha > 0.0f; }
 // The raw parameters prediction, dsc_get_params, dsc_loss and the predictor blob use: the
 // running average once averaging has begun, else the parameters themselves.
+#ifdef DESCENT_NO_AVERAGE
+// A build without averaged SGD (DESCENT_AVERAGE=OFF, firmware): check_config refuses
+// config.average, so the model's parameters are always what prediction uses.
+inline const float *published(const dsc_model *m) { return params(m); }
+#else
 inline const float *published(const dsc_model *m) {
     return m->avg_count ? at<float>(m, m->lay.avg_raw) : params(m);
 }
+#endif
 // The parameters the optimizer updates: standardized coordinates when standardizing.
 inline float *train_params(dsc_model *m) {
     return standardized(m) ? at<float>(m, m->lay.tparams) : params(m);
@@ -190,9 +196,7 @@ bool adopt_train_params(dsc_model *m, const float *cand);
 // newton.cpp
 dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep);
 // Shared with train.cpp: the epoch's bookkeeping and the report's closing fields.
-// penalty: alpha's penalty at the parameters the epoch loss was measured at (full batch).
-uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged, bool safeguard,
-                     double penalty);
+uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged, bool safeguard);
 void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all);
 void note_best(dsc_model *m, double loss);
 void restore_best(dsc_model *m);
@@ -207,7 +211,7 @@ struct StepInput {
 // candidate parameter is not finite (the caller then keeps the old ones).
 bool sgd_step(dsc_model *m, const StepInput &in, float *out);
 // alpha (l1_ratio |w|_1 + (1 - l1_ratio)/2 |w|^2) over the weights of the training parameters.
-double penalty_value(const dsc_model *m);
+float penalty_value(const dsc_model *m);
 // Folds the training parameters just adopted into the running average (average != 0).
 void average_step(dsc_model *m);
 // avg_raw = the raw-unit map of the running average; false if a value is not finite.

@@ -322,7 +322,7 @@ dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
                          !finite_all(at<double>(m, m->lay.hess), tri(p));
         if (!bad) note_best(m, f);
         const double epoch_loss = m->cfg.reduction == DSC_REDUCTION_MEAN ? lsum / (double)n : lsum;
-        uint32_t why = after_epoch(m, n, epoch_loss, bad, false, 0.0);
+        uint32_t why = after_epoch(m, n, epoch_loss, bad, false);
         if (rep) rep->epochs_run += 1;
         // Every row's loss below log 2 puts every row on its own side: the classes are
         // separated, and without weight decay the infimum 0 is not attained.

@@ -32,17 +32,20 @@ bool sgd_step(dsc_model *m, const StepInput &in, float *out) {
     return bad == 0;
 }
 
-double penalty_value(const dsc_model *m) {
+// In float: it only feeds the automatic rate's safeguard (a comparison with 1e-6 slack), and
+// MCUs have a single-precision FPU.
+float penalty_value(const dsc_model *m) {
     const float *theta = train_params(m);
-    double l1 = 0.0, l2 = 0.0;
+    float l1 = 0.0f, l2 = 0.0f;
     for (uint32_t j = 1; j < m->n_params; ++j) {
-        l1 += fabs((double)theta[j]);
-        l2 += (double)theta[j] * theta[j];
+        l1 += fabsf(theta[j]);
+        l2 += theta[j] * theta[j];
     }
-    const double r = m->cfg.l1_ratio;
-    return (double)m->cfg.alpha * (r * l1 + 0.5 * (1.0 - r) * l2);
+    const float r = m->cfg.l1_ratio;
+    return m->cfg.alpha * (r * l1 + 0.5f * (1.0f - r) * l2);
 }
 
+#ifndef DESCENT_NO_AVERAGE
 // scikit-learn's rule: the step that brings the samples seen to `average` or beyond is the
 // first one averaged; avg_count counts the averaged steps, avg += (theta - avg) / avg_count.
 void average_step(dsc_model *m) {
@@ -75,5 +78,10 @@ void refresh_average(dsc_model *m) {
     m->avg_count = 1;
     publish_average(m);
 }
+#else  // DESCENT_AVERAGE=OFF: check_config refuses config.average, so there is never an average
+void average_step(dsc_model *) {}
+bool publish_average(dsc_model *) { return true; }
+void refresh_average(dsc_model *) {}
+#endif
 
 }  // namespace dsc

@@ -169,8 +169,8 @@ DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used) {
         // mapping (theta - theta_new) / lr_t stands for it (in the same summed units).
         double *g = at<double>(m, m->lay.grad);
         const float *theta = train_params(m);
-        const double inv = 1.0 / ((double)in.lr * in.scale);
-        for (uint32_t j = 0; j < m->n_params; ++j) g[j] = ((double)theta[j] - cand[j]) * inv;
+        const float inv = (float)(1.0 / in.scale) / in.lr;
+        for (uint32_t j = 0; j < m->n_params; ++j) g[j] = (double)((theta[j] - cand[j]) * inv);
     }
     if (!adopt_train_params(m, cand)) return false;
     m->st.step += 1;
@@ -238,7 +238,7 @@ void restore_best(dsc_model *m) {
 // Everything after an epoch's passes: the epoch counter, the divergence guard, the callback
 // and the stopping rules. Returns 0 to go on, else a dsc_stop_reason.
 DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged,
-                                  bool safeguard, double penalty) {
+                                  bool safeguard) {
     const dsc_config &c = m->cfg;
     m->st.epoch += 1;
     // Once per epoch, not per step: the callback and every const call see the average.
@@ -256,9 +256,9 @@ DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, boo
     rules.safeguard = safeguard;
     if (safeguard && penalized(m)) {
         // Proximal GD lowers loss + penalty, not the loss alone: the safeguard watches that.
-        const double obj = epoch_loss + penalty;
-        if (obj > (double)m->prev_obj * (1.0 + 1e-6)) m->st.lr *= 0.5f;
-        m->prev_obj = (float)obj;
+        const float obj = (float)epoch_loss + m->pen_before;
+        if (obj > m->prev_obj * (1.0f + 1e-6f)) m->st.lr *= 0.5f;
+        m->prev_obj = obj;
         rules.safeguard = false;
     }
     rules.adaptive = c.schedule == DSC_LR_ADAPTIVE;
@@ -443,9 +443,10 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch
 }
 
 // The epoch loss is the loss at the params before the step: those are the ones noted.
-DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used,
-                                   double *penalty) {
-    if (penalized(m)) *penalty = penalty_value(m);
+// A penalized model notes the penalty there too (in the model, off dsc_fit's stack): the
+// automatic rate's safeguard compares loss + penalty.
+DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
+    if (penalized(m)) m->pen_before = penalty_value(m);
     if (distributed(m)) dist_lossgrad(m, all, at<double>(m, m->lay.grad), epoch_loss);
     else lossgrad_pass(m, all, at<double>(m, m->lay.grad), epoch_loss);
     if (!isfinite(*epoch_loss)) return false;
@@ -473,15 +474,14 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
     float lr_used = m->st.lr;
     if (rep) rep->lr_initial = m->st.lr;
     for (uint32_t e = 0; e < m->cfg.max_epochs; ++e) {
-        double epoch_loss = 0.0, penalty = 0.0;
-        const bool diverged = m->cfg.batch_size == 0
-                                  ? !full_batch_epoch(m, all, &epoch_loss, &lr_used, &penalty)
-                                  : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
+        double epoch_loss = 0.0;
+        const bool diverged = m->cfg.batch_size == 0 ? !full_batch_epoch(m, all, &epoch_loss, &lr_used)
+                                                     : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
         const size_t n = total_rows(m, all);
         if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
         const dsc_config &c = m->cfg;
         uint32_t why = after_epoch(m, n, epoch_loss, diverged,
-                                   c.lr == 0.0f && c.batch_size == 0 && c.momentum == 0.0f, penalty);
+                                   c.lr == 0.0f && c.batch_size == 0 && c.momentum == 0.0f);
         if (!why && gd_converged(m, n, epoch_loss, lr_used)) why = DSC_STOP_CONVERGED;
         if (rep) {
             rep->epochs_run += 1;

@@ -76,6 +76,12 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->backend > DSC_BACKEND_CUDA) return bad(msg, "config.backend is not a dsc_backend");
     if (cfg->parallel_for && (cfg->max_tasks == 0 || cfg->max_tasks > kMaxTasks))
         return bad(msg, "config.max_tasks must be in [1, 4096] when parallel_for is set");
+#ifdef DESCENT_NO_AVERAGE
+    if (cfg->average) {
+        if (msg) *msg = "this build has no averaged SGD (DESCENT_AVERAGE=OFF): leave config.average 0";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#endif
 #ifdef DESCENT_NO_DIST
     if (cfg->exchange) {
         if (msg) *msg = "this build has no data-parallel training (DESCENT_DIST=OFF): leave config.exchange NULL";
@@ -110,22 +116,22 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
             return bad(msg, "the NEWTON solver takes no momentum or schedule (config.momentum = 0, "
                             "config.schedule = CONSTANT)");
         if (cfg->alpha > 0.0f || cfg->average != 0)
-            return bad(msg, "the NEWTON solver takes no config.alpha penalty (L1 is not smooth) and "
-                            "no config.average: use solver GD (AUTO picks GD for them)");
+            return bad(msg, "the NEWTON solver takes no config.alpha or config.average: use GD");
         if (param_count(*cfg) > DSC_NEWTON_MAX_PARAMS)
             return bad(msg, "the NEWTON solver supports at most DSC_NEWTON_MAX_PARAMS (1024) "
                             "parameters: use solver GD");
     }
     if (cfg->kind == DSC_LEGENDRE3 && cfg->alpha > 0.0f) {
-        if (msg) *msg = "config.alpha: LEGENDRE3's parameters are not feature weights, so it takes "
-                        "no penalty (leave alpha = 0)";
+        if (msg) *msg = "config.alpha: LEGENDRE3 takes no penalty";
         return DSC_ERR_UNSUPPORTED;
     }
+#ifdef DESCENT_HAVE_CUDA  // without CUDA, cuda_check_config refuses the backend anyway
     if (cfg->backend == DSC_BACKEND_CUDA && (cfg->alpha > 0.0f || cfg->average != 0)) {
         if (msg) *msg = "the CUDA backend has no config.alpha penalty or config.average: use a CPU "
                         "backend";
         return DSC_ERR_UNSUPPORTED;
     }
+#endif
     if (cfg->backend == DSC_BACKEND_CUDA && (r.newton || r.standardize)) {
         if (msg) *msg = "the CUDA backend trains with GD on raw features: set config.solver = GD "
                         "and config.standardize = OFF (or AUTO)";
