@@ -309,6 +309,20 @@ inline void parse_fit_case(Input &in, FitCase *fc) {
             for (float &v : fc->start) v = pick_value(in);
         }
     }
+    // Fields of issue 12 (penalty, averaging), read after everything else so that older corpus
+    // entries decode as before: their missing bytes read as zero, which means the defaults.
+    {
+        const uint8_t s = in.u8();
+        c.alpha = s < 128 ? 0.0f : s < 232 ? pick_rate(in, 0, 4) : pick_value(in);
+    }
+    {
+        const uint8_t s = in.u8();  // 0: the default 0.15
+        if (s >= 1) c.l1_ratio = s < 200 ? (float)(s - 1) / 198.0f : s < 232 ? (float)(s & 1) : pick_value(in);
+    }
+    {
+        const uint8_t s = in.u8();
+        c.average = s < 128 ? 0u : s < 248 ? (uint32_t)(s % 80) : in.u32();
+    }
 }
 
 inline uint32_t expected_param_count(const dsc_config &c) {

@@ -80,6 +80,33 @@ std::vector<uint8_t> blob(uint32_t kind, bool momentum, bool train, bool predict
     return fz::save_of(m, predictor);
 }
 
+// Format 3's fields in use: an elastic-net penalty and a running average under way (minibatch
+// SGD with momentum), standardized or not, so the blob carries every optional array.
+std::vector<uint8_t> penalized_blob(uint32_t kind, bool standardized) {
+    dsc_config c;
+    const uint32_t d = kind == DSC_LINEAR ? 3 : 1;
+    dsc_config_init(&c, (dsc_model_kind)kind, d);
+    c.backend = DSC_BACKEND_SCALAR;
+    c.max_epochs = 4;
+    c.batch_size = 4;
+    c.momentum = 0.5f;
+    c.lr = 0.01f;
+    c.alpha = 0.05f;
+    c.l1_ratio = 0.5f;
+    c.average = 10;
+    c.standardize = standardized ? DSC_STANDARDIZE_ON : DSC_STANDARDIZE_OFF;
+    c.solver = DSC_SOLVER_GD;
+    fz::Arena a(dsc_arena_size(&c), 0);
+    dsc_model *m = nullptr;
+    FUZZ_CHECK(dsc_create(&c, a.data, a.bytes, &m) == DSC_OK);
+    const size_t n = 16;
+    const std::vector<float> X = fz::probe_rows(d, n, kind);
+    std::vector<float> y(n);
+    for (size_t i = 0; i < n; ++i) y[i] = 0.5f * X[i * d] + 0.25f;
+    FUZZ_CHECK(dsc_fit(m, X.data(), y.data(), n, nullptr) == DSC_OK);
+    return fz::save_of(m, false);
+}
+
 void load_seeds(const std::string &dir, const std::string &data_dir) {
     const char *kinds[] = {"", "linear", "logistic", "polynomial", "legendre3"};
     for (uint32_t k = DSC_LINEAR; k <= DSC_LEGENDRE3; ++k) {
@@ -89,7 +116,10 @@ void load_seeds(const std::string &dir, const std::string &data_dir) {
         put(dir, n + "_predictor.dscb", blob(k, false, true, true, false));
     }
     put(dir, "linear_diverged.dscb", blob(DSC_LINEAR, true, true, false, true));
-    for (const char *f : {"linear_d3.dscb", "logistic_momentum.dscb", "poly_predictor.dscb"}) {
+    put(dir, "linear_enet_averaged.dscb", penalized_blob(DSC_LINEAR, false));
+    put(dir, "polynomial_enet_averaged_std.dscb", penalized_blob(DSC_POLYNOMIAL, true));
+    for (const char *f : {"linear_d3.dscb", "logistic_momentum.dscb", "poly_predictor.dscb",
+                          "linear_std_v2.dscb"}) {
         std::vector<uint8_t> b;
         if (read_file(data_dir + "/" + f, &b)) put(dir, std::string("data_") + f, b);
     }
@@ -122,6 +152,9 @@ void fit_seeds(const std::string &dir) {
         {"legendre3_ok", DSC_LEGENDRE3, DSC_OK, false, false},
         {"legendre3_diverged", DSC_LEGENDRE3, DSC_ERR_DIVERGED, false, false},
         {"config_rejected", DSC_LINEAR, DSC_ERR_INVALID_ARGUMENT, true, false},
+        // Issue 12's fields (read last by parse_fit_case): a penalized and an averaged fit.
+        {"linear_penalized_ok", DSC_LINEAR, DSC_OK, false, false},
+        {"logistic_averaged_ok", DSC_LOGISTIC, DSC_OK, false, false},
     };
     Rng r{2026};
     size_t left = sizeof wants / sizeof wants[0];
@@ -140,6 +173,11 @@ void fit_seeds(const std::string &dir) {
         const fz::FitSummary s = fz::run_fit_case(fc);
         for (Want &w : wants) {
             if (w.found) continue;
+            const std::string name = w.name;
+            const bool needs_alpha = name.find("penalized") != std::string::npos;
+            const bool needs_avg = name.find("averaged") != std::string::npos;
+            if ((fc.cfg.alpha > 0.0f) != needs_alpha && needs_alpha) continue;
+            if ((fc.cfg.average != 0) != needs_avg && needs_avg) continue;
             const bool hit = w.config_rejected ? rejected
                                                : !rejected && s.ran && fc.cfg.kind == w.kind &&
                                                      s.fit == w.fit && fc.n >= 8;
