@@ -60,7 +60,10 @@ float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *
         L /= 1.0 - (double)c.momentum;
     }
     // The smooth part of the elastic-net penalty adds its curvature; the L1 part is the prox.
-    L += (double)c.weight_decay + (double)c.alpha * (1.0 - (double)c.l1_ratio);
+    L += (double)c.weight_decay;
+#ifndef DESCENT_NO_PENALTY  // else alpha is 0
+    L += (double)c.alpha * (1.0 - (double)c.l1_ratio);
+#endif
     // Rows whose |phi|^2 overflows float have a curvature beyond float: the smallest normal rate.
     if (!isfinite(L)) return 1.17549435e-38f;
     if (!(L > 0.0)) return 1.0f;

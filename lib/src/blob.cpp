@@ -337,8 +337,13 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     // Statistics only where the config standardizes.
     if (p.has_stats > 1 || (p.has_stats && !resolve(c).standardize)) return DSC_ERR_BAD_MODEL_BLOB;
     if (!(p.damping >= 0.0f) || !(p.damping <= 3.40282347e38f)) return DSC_ERR_BAD_MODEL_BLOB;
-    // The penalized safeguard's objective: a loss plus a penalty, >= 0 or +inf before any.
-    if (!(p.prev_obj >= 0.0f)) return DSC_ERR_BAD_MODEL_BLOB;
+    // The penalized safeguard's objective: a loss plus a penalty, >= 0 or +inf before any (read
+    // as bits: no float compare, which soft-float cores make a library call). NaN, negative.
+    {
+        uint32_t bits;
+        memcpy(&bits, &p.prev_obj, 4);
+        if (bits > 0x7F800000u && bits != 0x80000000u) return DSC_ERR_BAD_MODEL_BLOB;
+    }
     // Every averaged step stepped over at least one sample, after averaging was switched on;
     // and averaging begins only in a fit, which measures a standardized model's statistics.
 #ifndef DESCENT_NO_AVERAGE
@@ -352,7 +357,11 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     const uint64_t arrays = (p.full && c.momentum != 0.0f) ? 2 : 1;
     const uint64_t stats_bytes =
         p.has_stats ? 16 * (uint64_t)c.n_features + 4 * (uint64_t)p.n_params : 0;
+#ifndef DESCENT_NO_AVERAGE
     const uint64_t avg_bytes = p.full && c.average != 0 ? 8 * (uint64_t)p.n_params : 0;
+#else
+    constexpr uint64_t avg_bytes = 0;  // check_config has refused config.average
+#endif
     if ((uint64_t)r.left != arrays * 4 * (uint64_t)p.n_params + stats_bytes + avg_bytes)
         return DSC_ERR_BAD_MODEL_BLOB;
     p.params = r.p;

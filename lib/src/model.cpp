@@ -48,7 +48,9 @@ void reset_train_state(dsc_model *m) {
     m->seen = 0;
     m->avg_count = 0;
     m->prev_obj = __builtin_inff();
+#ifndef DESCENT_NO_AVERAGE
     if (double *a = at<double>(m, m->lay.avg)) memset(a, 0, m->n_params * sizeof(double));
+#endif
     if (float *v = at<float>(m, m->lay.velocity)) memset(v, 0, m->n_params * sizeof(float));
 }
 

@@ -115,8 +115,13 @@ inline float *params(dsc_model *m) { return at<float>(m, m->lay.params); }
 inline const float *params(const dsc_model *m) { return at<float>(m, m->lay.params); }
 inline bool standardized(const dsc_model *m) { return m->lay.tparams != 0; }
 inline bool newton(const dsc_model *m) { return m->lay.hess != 0; }
-// config.alpha > 0: the proximal (elastic-net) step is on.
+// config.alpha > 0: the proximal (elastic-net) step is on. A build without it
+// (DESCENT_PENALTY=OFF) refuses config.alpha, and every branch on this folds away.
+#ifdef DESCENT_NO_PENALTY
+constexpr bool penalized(const dsc_model *) { return false; }
+#else
 inline bool penalized(const dsc_model *m) { return m->cfg.alpha > 0.0f; }
+#endif
 // The raw parameters prediction, dsc_get_params, dsc_loss and the predictor blob use: the
 // running average once averaging has begun, else the parameters themselves.
 #ifdef DESCENT_NO_AVERAGE

@@ -17,8 +17,12 @@ bool sgd_step(dsc_model *m, const StepInput &in, float *out) {
     float *buf = at<float>(m, m->lay.velocity);
     const bool first = !m->st.has_buf;
     const SgdCoeffs k = {in.lr, c.momentum, c.dampening, c.weight_decay, c.nesterov != 0, buf != nullptr};
+#ifdef DESCENT_NO_PENALTY  // check_config refuses config.alpha
+    constexpr float l2 = 0.0f, thr = 0.0f;
+#else
     const float l2 = c.alpha * (1.0f - c.l1_ratio);
     const float thr = in.lr * (c.alpha * c.l1_ratio);
+#endif
     float unused = 0.0f;
     uint32_t bad = 0;
     for (uint32_t j = 0; j < m->n_params; ++j) {

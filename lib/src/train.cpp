@@ -174,8 +174,10 @@ DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used) {
     }
     if (!adopt_train_params(m, cand)) return false;
     m->st.step += 1;
+#ifndef DESCENT_NO_AVERAGE  // only averaging reads it (a blob from such a build says 0)
     m->seen += rows;
     average_step(m);
+#endif
     return true;
 }
 

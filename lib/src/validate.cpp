@@ -11,6 +11,12 @@ static_assert(kMaxPolyDegree == DSC_MAX_POLY_DEGREE, "kernel and API degree limi
 
 namespace {
 
+inline uint32_t bits_of(float v) {
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return bits;
+}
+
 inline bool finite(float v) {
     uint32_t bits;
     memcpy(&bits, &v, sizeof bits);
@@ -76,7 +82,17 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->backend > DSC_BACKEND_CUDA) return bad(msg, "config.backend is not a dsc_backend");
     if (cfg->parallel_for && (cfg->max_tasks == 0 || cfg->max_tasks > kMaxTasks))
         return bad(msg, "config.max_tasks must be in [1, 4096] when parallel_for is set");
-#ifdef DESCENT_NO_AVERAGE
+#if defined(DESCENT_NO_PENALTY) && defined(DESCENT_NO_AVERAGE)  // one message: the M0+'s flash
+    if (bits_of(cfg->alpha) != 0u || cfg->average) {
+        if (msg) *msg = "config.alpha, config.average: not in this build (DESCENT_PENALTY, DESCENT_AVERAGE)";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#elif defined(DESCENT_NO_PENALTY)
+    if (bits_of(cfg->alpha) != 0u) {
+        if (msg) *msg = "this build has no penalty (DESCENT_PENALTY=OFF): leave config.alpha 0";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#elif defined(DESCENT_NO_AVERAGE)
     if (cfg->average) {
         if (msg) *msg = "this build has no averaged SGD (DESCENT_AVERAGE=OFF): leave config.average 0";
         return DSC_ERR_UNSUPPORTED;
@@ -96,9 +112,13 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->solver > DSC_SOLVER_NEWTON) return bad(msg, "config.solver is not a dsc_solver");
     if (cfg->conv_tol != cfg->conv_tol || cfg->conv_tol > 1.0f)
         return bad(msg, "config.conv_tol must be a number <= 1 (0 = default, negative = off)");
-    if (!finite(cfg->alpha) || cfg->alpha < 0.0f)
+    // As bits (no float compares, which soft-float cores make library calls): +0 and -0 up
+    // to the largest finite float, and +-0 up to 1.0f.
+#ifndef DESCENT_NO_PENALTY  // else any alpha but 0 was refused above
+    if (bits_of(cfg->alpha) >= 0x7F800000u && bits_of(cfg->alpha) != 0x80000000u)
         return bad(msg, "config.alpha must be finite and >= 0");
-    if (!(cfg->l1_ratio >= 0.0f && cfg->l1_ratio <= 1.0f))
+#endif
+    if (bits_of(cfg->l1_ratio) > 0x3F800000u && bits_of(cfg->l1_ratio) != 0x80000000u)
         return bad(msg, "config.l1_ratio must be in [0, 1]");
 #ifdef DESCENT_NO_NEWTON
     if (cfg->standardize == DSC_STANDARDIZE_ON || cfg->solver == DSC_SOLVER_NEWTON) {
@@ -115,16 +135,20 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
         if (cfg->momentum != 0.0f || cfg->schedule != DSC_LR_CONSTANT)
             return bad(msg, "the NEWTON solver takes no momentum or schedule (config.momentum = 0, "
                             "config.schedule = CONSTANT)");
+#if !defined(DESCENT_NO_PENALTY) || !defined(DESCENT_NO_AVERAGE)
         if (cfg->alpha > 0.0f || cfg->average != 0)
             return bad(msg, "the NEWTON solver takes no config.alpha or config.average: use GD");
+#endif
         if (param_count(*cfg) > DSC_NEWTON_MAX_PARAMS)
             return bad(msg, "the NEWTON solver supports at most DSC_NEWTON_MAX_PARAMS (1024) "
                             "parameters: use solver GD");
     }
+#ifndef DESCENT_NO_PENALTY
     if (cfg->kind == DSC_LEGENDRE3 && cfg->alpha > 0.0f) {
         if (msg) *msg = "config.alpha: LEGENDRE3 takes no penalty";
         return DSC_ERR_UNSUPPORTED;
     }
+#endif
 #ifdef DESCENT_HAVE_CUDA  // without CUDA, cuda_check_config refuses the backend anyway
     if (cfg->backend == DSC_BACKEND_CUDA && (cfg->alpha > 0.0f || cfg->average != 0)) {
         if (msg) *msg = "the CUDA backend has no config.alpha penalty or config.average: use a CPU "
