@@ -17,16 +17,22 @@
 
 namespace {
 
-// An allgather across threads: every rank's message, concatenated in rank order.
+// An allgather across threads: every rank's message, concatenated in rank order; with `scan`,
+// also the ordered pass (RECV_PREV / PASS_ON: a mailbox per rank and a broadcast).
 struct Hub {
-    explicit Hub(int n) : ranks(n), slots(n) {}
+    explicit Hub(int n, bool s = false) : ranks(n), scan(s), slots(n), mail(n), has_mail(n, 0) {}
     int ranks;
+    bool scan;
     std::mutex mu;
     std::condition_variable cv;
     std::vector<std::vector<unsigned char>> slots;
     std::vector<unsigned char> joined;
     int arrived = 0;
     uint64_t generation = 0;
+    std::vector<std::vector<unsigned char>> mail;
+    std::vector<char> has_mail;
+    std::vector<unsigned char> last;  // the last rank's message of the latest PASS_ON
+    uint64_t last_gen = 0;
 };
 
 struct Comm {
@@ -34,10 +40,19 @@ struct Comm {
     int rank;
     std::vector<unsigned char> out;
     std::vector<uint64_t> all;  // 8-byte aligned copy of the gathered bytes
-    int fail_at = -1;           // ALLGATHER call (0-based) that returns NULL on this rank
+    int fail_at = -1;           // collective (ALLGATHER or PASS_ON, 0-based) that returns NULL
     int calls = 0;
-    size_t bytes_gathered = 0;
+    size_t bytes_gathered = 0;  // bytes this rank received
+    uint64_t seen_gen = 0;
 };
+
+// Returns `bytes` (copied 8-aligned into comm.all) or NULL when this call is the failing one.
+const void *deliver(Comm &comm, const std::vector<unsigned char> &bytes, size_t *out_bytes, bool fail) {
+    comm.all.assign(bytes.size() / 8 + 1, 0);
+    if (!bytes.empty()) std::memcpy(comm.all.data(), bytes.data(), bytes.size());
+    *out_bytes = bytes.size();
+    return fail ? nullptr : comm.all.data();
+}
 
 const void *exchange(void *c, const void *data, size_t bytes, uint32_t op, size_t *out_bytes) {
     Comm &comm = *static_cast<Comm *>(c);
@@ -46,9 +61,42 @@ const void *exchange(void *c, const void *data, size_t bytes, uint32_t op, size_
         comm.out.insert(comm.out.end(), b, b + bytes);
         return &comm;
     }
+    Hub &h = *comm.hub;
+    if (op == DSC_EXCHANGE_SCAN_QUERY) return h.scan ? &comm : nullptr;
+    if (op == DSC_EXCHANGE_RECV_PREV) {
+        REQUIRE(h.scan);
+        std::vector<unsigned char> got;
+        if (comm.rank > 0) {
+            std::unique_lock<std::mutex> lk(h.mu);
+            h.cv.wait(lk, [&] { return h.has_mail[comm.rank] != 0; });
+            got.swap(h.mail[comm.rank]);
+            h.has_mail[comm.rank] = 0;
+            comm.bytes_gathered += got.size();
+        }
+        got.insert(got.end(), comm.out.begin(), comm.out.end());
+        comm.out.clear();
+        return deliver(comm, got, out_bytes, false);
+    }
+    if (op == DSC_EXCHANGE_PASS_ON) {
+        REQUIRE(h.scan);
+        const bool fail = comm.calls++ == comm.fail_at;
+        std::unique_lock<std::mutex> lk(h.mu);
+        if (comm.rank + 1 < h.ranks) {
+            h.mail[comm.rank + 1] = std::move(comm.out);
+            h.has_mail[comm.rank + 1] = 1;
+        } else {
+            h.last = std::move(comm.out);
+            ++h.last_gen;
+        }
+        comm.out.clear();
+        h.cv.notify_all();
+        h.cv.wait(lk, [&] { return h.last_gen > comm.seen_gen; });
+        comm.seen_gen = h.last_gen;
+        comm.bytes_gathered += h.last.size();
+        return deliver(comm, h.last, out_bytes, fail);
+    }
     REQUIRE(op == DSC_EXCHANGE_ALLGATHER);
     const bool fail = comm.calls++ == comm.fail_at;
-    Hub &h = *comm.hub;
     std::unique_lock<std::mutex> lk(h.mu);
     h.slots[comm.rank] = std::move(comm.out);
     comm.out.clear();
@@ -62,11 +110,8 @@ const void *exchange(void *c, const void *data, size_t bytes, uint32_t op, size_
     } else {
         h.cv.wait(lk, [&] { return h.generation != gen; });
     }
-    comm.all.assign(h.joined.size() / 8 + 1, 0);
-    std::memcpy(comm.all.data(), h.joined.data(), h.joined.size());
-    *out_bytes = h.joined.size();
     comm.bytes_gathered += h.joined.size();
-    return fail ? nullptr : comm.all.data();
+    return deliver(comm, h.joined, out_bytes, fail);
 }
 
 // A parallel_for without threads, tasks in reverse order.
@@ -139,14 +184,14 @@ std::vector<size_t> chunk_shards(size_t n, int ranks) {
 // Every rank fits its shard on its own thread. tweak(rank, cfg, X) may change a rank's setup.
 template <class Tweak>
 std::vector<Result> distributed(const dsc_config &cfg, const dsct::Data &d,
-                                const std::vector<size_t> &bounds, Tweak tweak) {
+                                const std::vector<size_t> &bounds, Tweak tweak, bool scan = false) {
     const int ranks = (int)bounds.size() - 1;
-    Hub hub(ranks);
+    Hub hub(ranks, scan);
     std::vector<Result> out(ranks);
     std::vector<std::thread> threads;
     for (int r = 0; r < ranks; ++r) {
         threads.emplace_back([&, r] {
-            Comm comm{&hub, r, {}, {}, -1, 0, 0};
+            Comm comm{&hub, r, {}, {}, -1, 0, 0, 0};
             dsc_config c = cfg;
             c.exchange = exchange;
             c.comm = &comm;
@@ -166,9 +211,10 @@ std::vector<Result> distributed(const dsc_config &cfg, const dsct::Data &d,
     return out;
 }
 
-std::vector<Result> distributed(const dsc_config &cfg, const dsct::Data &d, int ranks) {
+std::vector<Result> distributed(const dsc_config &cfg, const dsct::Data &d, int ranks,
+                                bool scan = false) {
     return distributed(cfg, d, chunk_shards(d.n, ranks),
-                       [](int, dsc_config &, std::vector<float> &, Comm &) {});
+                       [](int, dsc_config &, std::vector<float> &, Comm &) {}, scan);
 }
 
 void check_same(const Result &a, const Result &ref) {
@@ -220,6 +266,13 @@ TEST_CASE("threads: distributed full-batch fits are bit-identical to one dsc_fit
                 pooled.parallel_for = reverse_for;
                 pooled.max_tasks = 2;
                 for (const Result &r : distributed(pooled, d, ranks)) check_same(r, ref);
+                // The fold along the ranks (RECV_PREV / PASS_ON): the same bits, and from the
+                // third rank on each rank receives less than the one-record-per-chunk gather.
+                const std::vector<Result> scanned = distributed(cfg, d, ranks, true);
+                for (int r = 0; r < ranks; ++r) {
+                    check_same(scanned[r], ref);
+                    if (ranks >= 3) CHECK(scanned[r].bytes_gathered < got[r].bytes_gathered);
+                }
                 for (const Result &r : got) {
                     check_same(r, ref);
                     CHECK(r.bytes_gathered > 0);  // the fit really went through the exchange
@@ -254,6 +307,8 @@ TEST_CASE("threads: distributed minibatch SGD: one rank is dsc_fit, reruns repea
         }
         MESSAGE("minibatch, " << ranks << " ranks: max relative parameter difference " << worst);
         CHECK(worst < 1e-4);
+        // Along the ranks the per-rank sums fold in the same rank order: the same bits.
+        for (const Result &r : distributed(cfg, d, ranks, true)) CHECK(r.blob == a[0].blob);
     }
 }
 
@@ -307,12 +362,16 @@ TEST_CASE("threads: distributed fit: an exchange that fails mid-fit stops every 
     cfg.max_epochs = 30;
     // Every rank's transport fails at the same call (an MPI error is collective), here in the
     // middle of the GD epochs.
-    const auto got = distributed(cfg, d, chunk_shards(d.n, 2),
-                                 [](int, dsc_config &, std::vector<float> &, Comm &comm) { comm.fail_at = 25; });
-    for (const Result &r : got) {
-        CHECK(r.status == DSC_ERR_COMM);
-        for (float p : r.params) CHECK(std::isfinite(p));
-        CHECK(r.blob == got[0].blob);
+    for (bool scan : {false, true}) {
+        CAPTURE(scan);
+        const auto got = distributed(
+            cfg, d, chunk_shards(d.n, 2),
+            [](int, dsc_config &, std::vector<float> &, Comm &comm) { comm.fail_at = 25; }, scan);
+        for (const Result &r : got) {
+            CHECK(r.status == DSC_ERR_COMM);
+            for (float p : r.params) CHECK(std::isfinite(p));
+            CHECK(r.blob == got[0].blob);
+        }
     }
 }
 

@@ -184,10 +184,25 @@ typedef int (*dsc_epoch_callback)(void *user, uint32_t epoch, float loss);
  *                           order (8-byte aligned, valid until the next call), its length in
  *                           *out_bytes
  * NULL means the transport failed: the fit stops with DSC_ERR_COMM on that rank. Every rank
- * makes the same sequence of calls, because every decision follows from folded sums. */
+ * makes the same sequence of calls, because every decision follows from folded sums.
+ * Optional, for many ranks: a transport that can also pass a message along the ranks in order
+ * lets each pass move O(p^2) bytes per rank (the running fold) instead of one record per chunk of
+ * the whole data set. The library asks once per fit, with DSC_EXCHANGE_SCAN_QUERY (data NULL):
+ * if every rank's transport answers non-NULL, the fit's passes use these two instead of
+ * ALLGATHER (a transport that does not know an op returns NULL: ALLGATHER as before):
+ *   DSC_EXCHANGE_RECV_PREV  wait for rank r-1's message (none on rank 0) and return it
+ *                           followed by this rank's own appends since the last exchange (which
+ *                           are not sent), 8-byte aligned, valid until the next call
+ *   DSC_EXCHANGE_PASS_ON    send the appends since RECV_PREV to rank r+1 (the last rank sends
+ *                           nothing), then return the last rank's message on every rank (a
+ *                           broadcast from the last rank)
+ * The bits are the same either way; the ordered pass costs size-1 sequential hops a pass. */
 #define DSC_CHUNK_ROWS 16384u
 #define DSC_EXCHANGE_APPEND 1u
 #define DSC_EXCHANGE_ALLGATHER 2u
+#define DSC_EXCHANGE_SCAN_QUERY 3u
+#define DSC_EXCHANGE_RECV_PREV 4u
+#define DSC_EXCHANGE_PASS_ON 5u
 typedef const void *(*dsc_exchange_fn)(void *comm, const void *data, size_t bytes, uint32_t op,
                                        size_t *out_bytes);
 

@@ -186,8 +186,8 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
     s = m->cfg.backend == DSC_BACKEND_CUDA ? cuda_fit(m, X, y, n_samples, rep)
                                            : fit(m, X, y, n_samples, rep);
     m->flags &= ~kFlagInFit;
-    if (m->comm_failed) {
-        m->comm_failed = 0;
+    if (comm_failed(m)) {
+        m->comm_flags = 0;
         s = DSC_ERR_COMM;
         if (rep)
             rep->message = "distributed fit: an exchange failed during training; the model holds "

@@ -76,7 +76,8 @@ struct dsc_model {
     uint32_t has_stats;   // standardized: the column statistics have been measured
     float conv_tol;       // resolved convergence tolerance (< 0: off)
     float damping;        // NEWTON: Levenberg-Marquardt damping carried between iterations
-    uint32_t comm_failed; // distributed fit: an exchange failed (every later pass gives NaN)
+    uint32_t comm_flags;  // distributed fit: kCommFailed (an exchange failed: every later pass
+                          // gives NaN), kCommScan (the passes fold along the ranks)
     double fit_best;      // lowest loss seen in the current fit (divergence keeps those params)
     double max_sq_std;    // bound on max |phi|^2 in standardized features (from the stats pass)
     uint64_t rows_total;  // rows of the current fit over all ranks (= n without an exchange)
@@ -230,8 +231,13 @@ uint32_t crc32(const void *data, size_t len, uint32_t crc);
 // dist.cpp: data-parallel passes (cfg.exchange set). A pass appends one record per local chunk
 // (key: the global chunk index) or per rank (minibatch: key = rank), gathers every rank's
 // records in rank order, and folds them in that order with the same additions a single process
-// makes. After a failed exchange m->comm_failed is set and every later pass yields NaN, which
-// stops the fit; dsc_fit then returns DSC_ERR_COMM.
+// makes. After a failed exchange kCommFailed is set and every later pass yields NaN, which
+// stops the fit; dsc_fit then returns DSC_ERR_COMM. With kCommScan (every rank's transport
+// can pass a message along the ranks) the fold runs along the ranks instead: rank r receives
+// the fold of ranks 0..r-1 (one record), folds its own records onto it, and passes the result
+// on; the last rank's result is broadcast. The additions are the same, in the same order.
+constexpr uint32_t kCommFailed = 1u, kCommScan = 2u;
+inline bool comm_failed(const dsc_model *m) { return (m->comm_flags & kCommFailed) != 0; }
 #ifdef DESCENT_NO_DIST
 // A build without data-parallel training (DESCENT_DIST=OFF, firmware): every branch on this is
 // dead code the compiler drops; check_config refuses config.exchange.
@@ -250,17 +256,25 @@ struct Segment {
 };
 void dist_emit(dsc_model *m, uint64_t key, uint64_t rows, const Segment *seg, uint32_t n_seg);
 // Gathers the records (payload bytes each, a multiple of 8) and calls
-// fold(index, rows, payload) for each in order. chunk_keys: record i must be global chunk i and
-// every chunk of rows_total present; else keys must rise. False (nothing folded) on failure.
+// fold(index, rows, payload) for each in order; index 0 starts the fold (copy), later ones add.
+// chunk_keys: the records are global chunks 0, 1, .. and every chunk of rows_total is present;
+// else keys must rise. Along the ranks (kCommScan), state(seg) describes the fold so far as a
+// record's payload (at most 4 segments), which is passed on and finally folded as index 0 on
+// every rank. False on failure.
 using FoldFn = void (*)(void *ctx, size_t index, uint64_t rows, const double *payload);
-bool dist_gather(dsc_model *m, size_t payload, bool chunk_keys, FoldFn fold, void *ctx);
-template <class F>
-bool dist_fold(dsc_model *m, size_t payload, bool chunk_keys, F f) {
-    return dist_gather(m, payload, chunk_keys,
-                       [](void *ctx, size_t i, uint64_t rows, const double *d) {
-                           (*static_cast<F *>(ctx))(i, rows, d);
-                       },
-                       &f);
+using StateFn = uint32_t (*)(void *ctx, Segment *seg);
+bool dist_gather(dsc_model *m, size_t payload, bool chunk_keys, FoldFn fold, StateFn state,
+                 void *ctx);
+template <class F, class S>
+bool dist_fold(dsc_model *m, size_t payload, bool chunk_keys, F f, S s) {
+    struct Ctx {
+        F *f;
+        S *s;
+    } ctx = {&f, &s};
+    return dist_gather(
+        m, payload, chunk_keys,
+        [](void *c, size_t i, uint64_t rows, const double *d) { (*static_cast<Ctx *>(c)->f)(i, rows, d); },
+        [](void *c, Segment *seg) -> uint32_t { return (*static_cast<Ctx *>(c)->s)(seg); }, &ctx);
 }
 // Before a distributed fit changes anything: every rank's local status, shard size and model
 // fingerprint are exchanged; sets rows_total and row0. Any rank's failure is every rank's.

@@ -100,13 +100,18 @@ DSC_NOINLINE void dist_curvature(dsc_model *m, const RowSet &all, const float *t
         const Segment seg[3] = {{gc, gp * sizeof(double)}, {&cl, sizeof cl}, {hc, hp * sizeof(double)}};
         dist_emit(m, key0 + first / kChunkRows, cnt, seg, 3);
     }
-    *loss = __builtin_nan("");
-    dist_fold(m, (gp + 1 + hp) * sizeof(double), true, [&](size_t i, uint64_t, const double *d) {
+    const bool ok = dist_fold(m, (gp + 1 + hp) * sizeof(double), true, [&](size_t i, uint64_t, const double *d) {
         const bool first = i == 0;
         for (size_t j = 0; j < gp; ++j) g[j] = first ? d[j] : g[j] + d[j];
         *loss = first ? d[gp] : *loss + d[gp];
         for (size_t q = 0; q < hp; ++q) h[q] = first ? d[gp + 1 + q] : h[q] + d[gp + 1 + q];
+    }, [&](Segment *seg) {
+        seg[0] = {g, gp * sizeof(double)};
+        seg[1] = {loss, sizeof(double)};
+        seg[2] = {h, hp * sizeof(double)};
+        return 3u;
     });
+    if (!ok) *loss = __builtin_nan("");  // also after a partial fold along the ranks
 }
 
 // Loss (and with `full` the gradient into grad, the curvature into hess) of theta over all

@@ -62,7 +62,7 @@ void average_step(dsc_model *m) {
 }
 
 bool publish_average(dsc_model *m) {
-    if (!m->lay.avg) return true;
+    if (!m->lay.avg || !m->lay.avg_raw) return true;  // both or neither (arena.cpp)
     const double *avg = at<double>(m, m->lay.avg);
     float *raw = at<float>(m, m->lay.avg_raw);
     float *f = standardized(m) && m->has_stats ? at<float>(m, m->lay.work) : raw;

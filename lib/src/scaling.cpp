@@ -107,7 +107,13 @@ DSC_NOINLINE void dist_stats(dsc_model *m, const float *X, size_t n, double *mea
             mn[j] = i == 0 || lo < mn[j] ? lo : mn[j];
             mx[j] = i == 0 || hi > mx[j] ? hi : mx[j];
         }
-        seen += (double)rows;
+        seen = i == 0 ? (double)rows : seen + (double)rows;
+    }, [&](Segment *seg) {
+        seg[0] = {mean, c * sizeof(double)};
+        seg[1] = {m2, c * sizeof(double)};
+        seg[2] = {mn, c * sizeof(float)};
+        seg[3] = {mx, c * sizeof(float)};
+        return 4u;
     });
     if (ok) return;
     for (uint32_t j = 0; j < c; ++j) mean[j] = m2[j] = __builtin_nan("");

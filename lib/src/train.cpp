@@ -93,14 +93,21 @@ DSC_NOINLINE void dist_gram(dsc_model *m, const RowSet &rs, const float *v, bool
         dist_emit(m, key0 + first / kChunkRows, cnt, seg, 2);
     }
     *max_sq = __builtin_nan("");
-    dist_fold(m, (p + 1) * sizeof(double), true, [&](size_t i, uint64_t, const double *d) {
+    // Along the ranks a failure can come after the local part of the fold: the outputs are
+    // then poisoned, so no rank steps on a partial sum.
+    const bool ok = dist_fold(m, (p + 1) * sizeof(double), true, [&](size_t i, uint64_t, const double *d) {
         if (i == 0) *max_sq = 0.0;
         if (d[p] > *max_sq) *max_sq = d[p];
         if (!product) return;
         for (uint32_t j = 0; j < p; ++j) out[j] = i == 0 ? d[j] : out[j] + d[j];
+    }, [&](Segment *seg) {
+        seg[0] = {out, p * sizeof(double)};
+        seg[1] = {max_sq, sizeof(double)};
+        return 2u;
     });
-    if (m->comm_failed)
-        for (uint32_t j = 0; j < p; ++j) out[j] = __builtin_nan("");
+    if (ok) return;
+    *max_sq = __builtin_nan("");
+    for (uint32_t j = 0; j < p; ++j) out[j] = __builtin_nan("");
 }
 
 void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, double *out,
@@ -296,11 +303,15 @@ DSC_NOINLINE void dist_lossgrad(dsc_model *m, const RowSet &all, double *grad, d
         const Segment seg[2] = {{chunk, p * sizeof(double)}, {&cl, sizeof cl}};
         dist_emit(m, key0 + first / kChunkRows, cnt, seg, 2);
     }
-    *loss = __builtin_nan("");
-    dist_fold(m, (p + 1) * sizeof(double), true, [&](size_t i, uint64_t, const double *d) {
+    const bool ok = dist_fold(m, (p + 1) * sizeof(double), true, [&](size_t i, uint64_t, const double *d) {
         for (uint32_t j = 0; j < p; ++j) grad[j] = i == 0 ? d[j] : grad[j] + d[j];
         *loss = i == 0 ? d[p] : *loss + d[p];
+    }, [&](Segment *seg) {
+        seg[0] = {grad, p * sizeof(double)};
+        seg[1] = {loss, sizeof(double)};
+        return 2u;
     });
+    if (!ok) *loss = __builtin_nan("");  // also after a partial fold along the ranks
 }
 
 // Row sets longer than one chunk (out of line: its locals stay off the common path's stack).
@@ -344,8 +355,14 @@ double fit_loss(dsc_model *m, const RowSet &all) {
         dist_emit(m, key0 + first / kChunkRows, cnt, &seg, 1);
     }
     double loss = 0.0;
-    if (!dist_fold(m, sizeof(double), true, [&](size_t, uint64_t, const double *d) { loss += d[0]; }))
-        return __builtin_nan("");
+    const bool ok = dist_fold(
+        m, sizeof(double), true,
+        [&](size_t i, uint64_t, const double *d) { loss = i == 0 ? d[0] : loss + d[0]; },
+        [&](Segment *seg) {
+            seg[0] = {&loss, sizeof loss};
+            return 1u;
+        });
+    if (!ok) return __builtin_nan("");
     return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / (double)m->rows_total : loss;
 }
 
@@ -397,11 +414,15 @@ DSC_NOINLINE double dist_batch(dsc_model *m, const RowSet &all, size_t first, si
         dist_emit(m, m->cfg.comm_rank, k, seg, 2);
     }
     double loss = __builtin_nan("");
-    dist_fold(m, (p + 1) * sizeof(double), false, [&](size_t i, uint64_t, const double *d) {
+    const bool ok = dist_fold(m, (p + 1) * sizeof(double), false, [&](size_t i, uint64_t, const double *d) {
         for (uint32_t j = 0; j < p; ++j) grad[j] = i == 0 ? d[j] : grad[j] + d[j];
         loss = i == 0 ? d[p] : loss + d[p];
+    }, [&](Segment *seg) {
+        seg[0] = {grad, p * sizeof(double)};
+        seg[1] = {&loss, sizeof loss};
+        return 2u;
     });
-    return loss;
+    return ok ? loss : __builtin_nan("");
 }
 
 // One epoch of distributed minibatch SGD: the batches of the single-process epoch below.

@@ -17,6 +17,7 @@ struct dsc_mpi_comm {
     int *counts, *displs;
     dsc_mpi_stats stats;
     int trace;   /* DESCENT_MPI_TRACE set: each rank prints each gather's sizes and times */
+    int scan;    /* answer DSC_EXCHANGE_SCAN_QUERY: fold along the ranks (DESCENT_MPI_SCAN)  */
     double last; /* MPI_Wtime of the previous traced gather */
 };
 
@@ -52,6 +53,8 @@ dsc_mpi_comm *dsc_mpi_comm_create(MPI_Comm comm)
     MPI_Comm_size(c->comm, &c->size);
     const char *trace = getenv("DESCENT_MPI_TRACE");
     c->trace = trace != NULL && trace[0] != '\0' && trace[0] != '0';
+    const char *scan = getenv("DESCENT_MPI_SCAN");
+    c->scan = scan != NULL && scan[0] != '\0' && scan[0] != '0';
     c->last = MPI_Wtime();
     size_t n = (size_t)c->size;
     c->sizes = malloc(n * sizeof *c->sizes);
@@ -120,6 +123,58 @@ static const void *allgather(dsc_mpi_comm *c, size_t *out_bytes)
     return c->in;
 }
 
+/* The tag of the ordered pass's messages; MPI keeps messages between two ranks in order. */
+#define DSC_MPI_TAG 0x6473
+
+/* RECV_PREV: rank r-1's message (none on rank 0), then this rank's own appends. */
+static const void *recv_prev(dsc_mpi_comm *c, size_t *out_bytes)
+{
+    size_t got = 0;
+    if (c->rank > 0) {
+        MPI_Status st;
+        int count = 0;
+        if (MPI_Probe(c->rank - 1, DSC_MPI_TAG, c->comm, &st) != MPI_SUCCESS ||
+            MPI_Get_count(&st, MPI_BYTE, &count) != MPI_SUCCESS || count < 0 ||
+            !grow(&c->in, &c->in_cap, (size_t)count + c->out_len))
+            return NULL;
+        if (MPI_Recv(c->in, count, MPI_BYTE, c->rank - 1, DSC_MPI_TAG, c->comm, MPI_STATUS_IGNORE) !=
+            MPI_SUCCESS)
+            return NULL;
+        got = (size_t)count;
+        c->stats.bytes_gathered += got;
+    } else if (!grow(&c->in, &c->in_cap, c->out_len)) {
+        return NULL;
+    }
+    if (c->out_len) memcpy(c->in + got, c->out, c->out_len);
+    if (out_bytes != NULL) *out_bytes = got + c->out_len;
+    c->out_len = 0; /* kept here, never sent */
+    return c->in;
+}
+
+/* PASS_ON: this rank's appends to rank r+1, then the last rank's message to everyone. */
+static const void *pass_on(dsc_mpi_comm *c, size_t *out_bytes)
+{
+    const int last = c->size - 1;
+    c->stats.passes++;
+    if (c->out_len > (size_t)INT_MAX) return NULL;
+    if (c->rank < last) {
+        c->stats.bytes_appended += c->out_len;
+        if (MPI_Send(c->out, (int)c->out_len, MPI_BYTE, c->rank + 1, DSC_MPI_TAG, c->comm) !=
+            MPI_SUCCESS)
+            return NULL;
+    }
+    uint64_t len = c->out_len;
+    if (MPI_Bcast(&len, 1, MPI_UINT64_T, last, c->comm) != MPI_SUCCESS || len > (uint64_t)INT_MAX ||
+        !grow(&c->in, &c->in_cap, (size_t)len))
+        return NULL;
+    if (c->rank == last && len) memcpy(c->in, c->out, (size_t)len);
+    c->out_len = 0;
+    if (MPI_Bcast(c->in, (int)len, MPI_BYTE, last, c->comm) != MPI_SUCCESS) return NULL;
+    if (c->rank != last) c->stats.bytes_gathered += len;
+    if (out_bytes != NULL) *out_bytes = (size_t)len;
+    return c->in;
+}
+
 const void *dsc_mpi_exchange(void *comm, const void *data, size_t bytes, uint32_t op,
                              size_t *out_bytes)
 {
@@ -136,6 +191,9 @@ const void *dsc_mpi_exchange(void *comm, const void *data, size_t bytes, uint32_
         return c;
     }
     if (op == DSC_EXCHANGE_ALLGATHER) return allgather(c, out_bytes);
+    if (op == DSC_EXCHANGE_SCAN_QUERY) return c->scan ? c : NULL;
+    if (op == DSC_EXCHANGE_RECV_PREV) return recv_prev(c, out_bytes);
+    if (op == DSC_EXCHANGE_PASS_ON) return pass_on(c, out_bytes);
     return NULL;
 }
 
@@ -179,4 +237,5 @@ dsc_status dsc_mpi_agree(dsc_mpi_comm *c, dsc_status local)
 }
 
 void dsc_mpi_get_stats(const dsc_mpi_comm *c, dsc_mpi_stats *out) { *out = c->stats; }
+void dsc_mpi_set_scan(dsc_mpi_comm *c, int on) { c->scan = on != 0; }
 void dsc_mpi_reset_stats(dsc_mpi_comm *c) { memset(&c->stats, 0, sizeof c->stats); }

@@ -37,6 +37,7 @@ typedef struct dsc_mpi_stats {
     uint64_t allgathers;     /* DSC_EXCHANGE_ALLGATHER calls                                */
     uint64_t bytes_gathered; /* bytes this rank received: all ranks' messages, its own too  */
     uint64_t max_message;    /* the largest message of this rank in one ALLGATHER           */
+    uint64_t passes;         /* DSC_EXCHANGE_PASS_ON calls (the fold along the ranks)       */
 } dsc_mpi_stats;
 
 /* Duplicates comm (collective over it), with MPI_ERRORS_RETURN on the duplicate so a failed
@@ -79,6 +80,13 @@ dsc_status dsc_mpi_shard(uint64_t n_total, int rank, int size, uint64_t *row0, u
 dsc_status dsc_mpi_agree(dsc_mpi_comm *c, dsc_status local);
 
 void dsc_mpi_get_stats(const dsc_mpi_comm *c, dsc_mpi_stats *out);
+/* The fold along the ranks (descent.h, DSC_EXCHANGE_SCAN_QUERY): each pass sends one running
+ * fold from rank to rank and broadcasts the last, O(p^2) bytes a rank instead of a record per
+ * chunk of the whole data set, at the price of size-1 sequential hops. Off by default; also
+ * on when the environment variable DESCENT_MPI_SCAN is set (not "0") at comm creation. The
+ * fit's bits are the same either way. Set it alike on every rank (a rank without it makes the
+ * whole fit use ALLGATHER). */
+void dsc_mpi_set_scan(dsc_mpi_comm *c, int on);
 void dsc_mpi_reset_stats(dsc_mpi_comm *c);
 
 #ifdef __cplusplus

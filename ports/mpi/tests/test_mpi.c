@@ -469,6 +469,16 @@ int main(int argc, char **argv)
                             "killed\n");
         ok = 0;
     }
+    /* Under DESCENT_MPI_SCAN the fits must really have folded along the ranks. */
+    const char *scan = getenv("DESCENT_MPI_SCAN");
+    if (ok && scan != NULL && scan[0] == '1' && g_size > 1 && strcmp(name, "identical") == 0) {
+        dsc_mpi_stats st;
+        dsc_mpi_get_stats(g_comm, &st);
+        if (st.passes == 0) {
+            fprintf(stderr, "rank %d: DESCENT_MPI_SCAN=1 but no pass went along the ranks\n", g_rank);
+            ok = 0;
+        }
+    }
     dsc_mpi_comm_destroy(g_comm);
     MPI_Finalize();
     return ok ? 0 : 1;

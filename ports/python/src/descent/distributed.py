@@ -113,6 +113,8 @@ class _Exchange:
                 self._gathered = buf  # valid until the next ALLGATHER
                 out_bytes[0] = total
                 return buf.ctypes.data
+            if op == 3:  # DSC_EXCHANGE_SCAN_QUERY: no fold along the ranks here (allgather)
+                return None
             raise ValueError(f"unknown exchange op {op}")
         except BaseException as e:  # noqa: BLE001 - reported through the status instead
             if self.error is None:
