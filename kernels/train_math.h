@@ -146,7 +146,10 @@ DSC_HD float sgd_update(float theta, float g, float *buf, bool first, const SgdC
 DSC_HD float soft_threshold(float theta, float thr) {
     if (theta > thr) return theta - thr;
     if (theta < -thr) return theta + thr;
-    return 0.0f;
+    // A NaN candidate stays NaN, so the caller's finiteness check refuses the step (and the
+    // momentum buffer that produced it is reset); mapping it to 0 would accept a step from a
+    // non-finite buffer (fuzz_fit found that).
+    return theta == theta ? 0.0f : theta;
 }
 
 // ---- schedules and the end of an epoch -----------------------------------------------------

@@ -528,6 +528,10 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
                 m->magic = 0;  // not a model: nothing half-loaded can be used
                 return DSC_ERR_BAD_MODEL_BLOB;
             }
+            // This library always saves that map, but a crafted blob may store other (finite)
+            // raw parameters: keep the stored ones, so the model saves back exactly as it was
+            // read (fuzz_load_crc found one); its first training step maps them afresh.
+            load_f32s(p.params, p.n_params, params(m));
         }
 #ifndef DESCENT_NO_AVERAGE
         if (p.avg) {
