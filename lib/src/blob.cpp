@@ -538,11 +538,12 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
             Reader ar{p.avg, (size_t)p.n_params * 8};
             double *avg = at<double>(m, m->lay.avg);
             for (uint32_t j = 0; j < p.n_params; ++j) avg[j] = ar.f64();
-            // What prediction uses, computed as after every epoch; not finite: hostile.
-            if (m->avg_count && !publish_average(m)) {
-                m->magic = 0;
-                return DSC_ERR_BAD_MODEL_BLOB;
-            }
+            // What prediction uses, computed as after every epoch. A crafted average whose raw
+            // map overflows float32 (finite doubles, so dsc_load_arena_size accepts the blob)
+            // is not refused here, which would break that agreement (fuzz_load_crc): prediction
+            // then uses the optimizer's raw parameters, and the blob still saves back as read.
+            if (m->avg_count && !publish_average(m))
+                memcpy(at<float>(m, m->lay.avg_raw), params(m), p.n_params * sizeof(float));
         }
 #endif
     }
