@@ -519,19 +519,15 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
             double *mu = at<double>(m, m->lay.shift), *inv = at<double>(m, m->lay.inv_scale);
             for (uint32_t j = 0; j < p.cfg.n_features; ++j) mu[j] = sr.f64();
             for (uint32_t j = 0; j < p.cfg.n_features; ++j) inv[j] = sr.f64();
-            float *cand = at<float>(m, m->lay.work);
-            load_f32s(sr.p, p.n_params, cand);
+            // Raw and training parameters exactly as saved (both finite: parse checked). This
+            // library always saves raw = the map of the training ones; a crafted blob may not,
+            // or may hold training parameters whose map overflows float32. Refusing those here
+            // would break the agreement with dsc_load_arena_size, which accepted the blob
+            // (fuzz_load_crc found both): the model loads, predicts with its stored raw
+            // parameters and saves back as read; its next step maps afresh, and a step whose
+            // map is not finite is refused like any diverging one.
+            load_f32s(sr.p, p.n_params, train_params(m));
             m->has_stats = 1;
-            // The raw parameters follow from the training ones, exactly as saved; a blob whose
-            // training parameters map to non-finite raw ones is hostile.
-            if (!adopt_train_params(m, cand)) {
-                m->magic = 0;  // not a model: nothing half-loaded can be used
-                return DSC_ERR_BAD_MODEL_BLOB;
-            }
-            // This library always saves that map, but a crafted blob may store other (finite)
-            // raw parameters: keep the stored ones, so the model saves back exactly as it was
-            // read (fuzz_load_crc found one); its first training step maps them afresh.
-            load_f32s(p.params, p.n_params, params(m));
         }
 #ifndef DESCENT_NO_AVERAGE
         if (p.avg) {

@@ -239,10 +239,10 @@ void note_best(dsc_model *m, double loss) {
 }
 
 // Before any finite epoch loss, the best known parameters are those the fit started from.
-void restore_best(dsc_model *m) {
-    memcpy(train_params(m), at<float>(m, m->lay.best), m->n_params * sizeof(float));
-    sync_raw(m);
-}
+// Through adopt_train_params, like every other move: the best parameters' raw map is finite
+// for everything this library trained, but a crafted blob can start a fit from training
+// parameters whose map overflows float32; the model then keeps its current (finite) state.
+void restore_best(dsc_model *m) { adopt_train_params(m, at<float>(m, m->lay.best)); }
 
 // Everything after an epoch's passes: the epoch counter, the divergence guard, the callback
 // and the stopping rules. Returns 0 to go on, else a dsc_stop_reason.
