@@ -472,7 +472,7 @@ TEST_CASE("averaging: save, load and continue is bit-identical to an uninterrupt
 
 namespace {
 // The 40 rows of tests/data/make_blobs_v2.cpp.
-void v2_rows(std::vector<float> *X, std::vector<float> *y) {
+[[maybe_unused]] void v2_rows(std::vector<float> *X, std::vector<float> *y) {
     uint32_t s = 12345u;
     auto next = [&s]() {
         s = s * 1664525u + 1013904223u;
@@ -526,7 +526,10 @@ TEST_CASE("blob: a committed format-2 file loads with no penalty and no averagin
     Loaded L3(v3);
     CHECK(save_full(L3.m) == v3);
     // This library, trained as make_blobs_v2 trained the format-2 library, reaches the same
-    // bits; both then continue identically.
+    // bits; both then continue identically. The file was made on x86-64: bits across
+    // instruction sets are not promised (aarch64's scalar code rounds differently), so the
+    // training comparisons run where the file was made.
+#if defined(__x86_64__) || defined(_M_X64)
     std::vector<float> X, y;
     v2_rows(&X, &y);
     dsc_config fresh;
@@ -544,4 +547,5 @@ TEST_CASE("blob: a committed format-2 file loads with no penalty and no averagin
     REQUIRE(dsc_fit(L.m, X.data(), y.data(), 40, nullptr) == DSC_OK);
     REQUIRE(dsc_get_params(L.m, got.data(), 4) == DSC_OK);
     CHECK(dsct::bits_equal(M.params(), got));
+#endif
 }
