@@ -192,8 +192,6 @@ void raw_from_std(const dsc_model *m, const float *sp, float *raw);
 void std_from_raw(const dsc_model *m, const float *raw, float *sp);
 // Gradient with respect to raw parameters -> gradient with respect to standardized ones (M^T g).
 void grad_to_std(const dsc_model *m, double *g);
-// Update the raw parameters from the training parameters.
-void sync_raw(dsc_model *m);
 // Makes `cand` the training parameters and its map the raw ones, unless a raw parameter would
 // not be finite in float32 (a huge weight on a column with a large mean): then false, and
 // nothing changes. cand may not alias the kernel scratch `acc`.

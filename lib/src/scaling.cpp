@@ -278,10 +278,6 @@ void grad_to_std(const dsc_model *m, double *g) {
     }
 }
 
-void sync_raw(dsc_model *m) {
-    if (standardized(m) && m->has_stats) raw_from_std(m, train_params(m), params(m));
-}
-
 bool adopt_train_params(dsc_model *m, const float *cand) {
     const uint32_t p = m->n_params;
     if (!(standardized(m) && m->has_stats)) {
@@ -303,7 +299,6 @@ ColumnMap column_map(const dsc_model *) { return ColumnMap{nullptr, nullptr}; }
 void raw_from_std(const dsc_model *, const float *, float *) {}
 void std_from_raw(const dsc_model *, const float *, float *) {}
 void grad_to_std(const dsc_model *, double *) {}
-void sync_raw(dsc_model *) {}
 bool adopt_train_params(dsc_model *m, const float *cand) {
     memcpy(train_params(m), cand, m->n_params * sizeof(float));
     return true;
