@@ -161,6 +161,40 @@ TEST_CASE("reliability: LEGENDRE3 leaving its saddle on a near-constant column k
     CHECK(reload(save_blob(m.m), &arena, &l) == DSC_OK);
 }
 
+TEST_CASE("reliability: a pure L1 or pure L2 penalty on overflowing parameters saves a blob that loads") {
+    // fuzz_fit (CI): with lr = 0 (automatic rate) and a penalty, the safeguard watches loss +
+    // penalty. penalty_value computed alpha * (r * l1 + 0.5 * (1 - r) * l2); from parameters
+    // near FLT_MAX the sum of squares overflows, and l1_ratio = 1 made that 0 * inf = NaN. The
+    // NaN objective went into the blob, whose loader refuses a NaN prev_obj. A weight on a
+    // column of zeros keeps the loss finite while its square overflows.
+    for (uint32_t kind : {(uint32_t)DSC_LINEAR, (uint32_t)DSC_LOGISTIC}) {
+        for (float ratio : {0.0f, 1.0f}) {
+            CAPTURE(kind);
+            CAPTURE(ratio);
+            dsc_config c;
+            dsc_config_init(&c, (dsc_model_kind)kind, 1);
+            c.solver = DSC_SOLVER_GD;
+            c.standardize = DSC_STANDARDIZE_OFF;
+            c.alpha = 1e-4f;
+            c.l1_ratio = ratio;
+            c.max_epochs = 3;
+            dsct::Model m(c);
+            REQUIRE(m.status == DSC_OK);
+            const float start[2] = {0.5f, 1e20f};
+            REQUIRE(dsc_set_params(m.m, start, 2) == DSC_OK);
+            const float X[4] = {0.0f, 0.0f, 0.0f, 0.0f}, y[4] = {0.0f, 1.0f, 0.0f, 1.0f};
+            dsc_fit_report rep;
+            const dsc_status s = dsc_fit(m.m, X, y, 4, &rep);
+            CHECK((s == DSC_OK || s == DSC_ERR_DIVERGED));
+            CHECK(all_finite(params_of(m.m)));
+            const std::vector<unsigned char> blob = save_blob(m.m);
+            std::vector<uint64_t> arena;
+            dsc_model *l = nullptr;
+            CHECK(reload(blob, &arena, &l) == DSC_OK);
+        }
+    }
+}
+
 TEST_CASE("reliability: SSE2 partial loads and stores never dereference a misaligned double") {
     // Found by the fuzz corpora replayed in the gcc ASan+UBSan build (tests/CMakeLists.txt,
     // fuzz_*_corpus): kernels/x86_sse2.cpp moves 2 floats with _mm_load_sd / _mm_store_sd

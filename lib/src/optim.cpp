@@ -46,8 +46,13 @@ float penalty_value(const dsc_model *m) {
         l1 += fabsf(theta[j]);
         l2 += theta[j] * theta[j];
     }
+    // A sum that overflowed to +inf counts only where its weight is not zero: 0 * inf would
+    // make the safeguard's objective NaN, which the blob rightly refuses to load.
     const float r = m->cfg.l1_ratio;
-    return m->cfg.alpha * (r * l1 + 0.5f * (1.0f - r) * l2);
+    float v = 0.0f;
+    if (r != 0.0f) v += r * l1;
+    if (r != 1.0f) v += 0.5f * (1.0f - r) * l2;
+    return m->cfg.alpha * v;
 }
 
 #ifndef DESCENT_NO_AVERAGE
