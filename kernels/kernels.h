@@ -56,7 +56,9 @@ struct ColumnMap {
 // mapped coordinates, at parameters theta given in those coordinates (same layouts as
 // LossGradFn). hess is the packed lower triangle by rows (entry (i, j), j <= i, at
 // i (i + 1) / 2 + j): the exact Hessian for BCE, Gauss-Newton (2 J^T J) for the MSE models.
-// grad and hess null: loss only. Outputs are overwritten. Rows are summed in order.
+// grad and hess null: loss only; hess alone null: loss and gradient (the Gauss-Newton matrix of
+// a model linear in its parameters does not change with theta, so the solver keeps it).
+// Outputs are overwritten. Rows are summed in order.
 // `scratch` is caller scratch of (number of parameters) doubles.
 typedef void (*CurvFn)(const RowSet &rs, const ColumnMap &map, const float *theta,
                        uint32_t degree, double *scratch, double *grad, double *hess,

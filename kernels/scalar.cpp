@@ -250,12 +250,13 @@ void clear(double *v, size_t n) {
     for (size_t i = 0; i < n; ++i) v[i] = 0.0;
 }
 
-// grad += g J, hess += h J J^T (packed lower triangle by rows).
+// grad += g J, hess += h J J^T (packed lower triangle by rows; hess null: gradient only).
 inline void accumulate(const double *J, uint32_t p, double g, double h, double *grad,
                        double *hess) {
     size_t k = 0;
     for (uint32_t i = 0; i < p; ++i) {
         grad[i] += g * J[i];
+        if (!hess) continue;
         const double hi = h * J[i];
         for (uint32_t j = 0; j <= i; ++j) hess[k++] += hi * J[j];
     }
@@ -267,10 +268,8 @@ template <typename Row>
 void curv_pass(const RowSet &rs, uint32_t p, double *J, double *grad, double *hess, double *loss,
                Row row) {
     const bool full = grad != nullptr;
-    if (full) {
-        clear(grad, p);
-        clear(hess, (size_t)p * (p + 1) / 2);
-    }
+    if (full) clear(grad, p);
+    if (full && hess) clear(hess, (size_t)p * (p + 1) / 2);
     double l = 0.0;
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t i = row_of(rs, r);
@@ -378,16 +377,27 @@ void curv_legendre3_mse_scalar(const RowSet &rs, const ColumnMap &map, const flo
               });
 }
 
-void col_stats_scalar(const float *X, size_t begin, size_t count, uint32_t cols, uint32_t use,
-                      double *mean, double *m2, float *mn, float *mx) {
+// Not contracted into FMA (aarch64 has it in its baseline), so the SIMD paths' lanes, which
+// are not contracted either, give these bits.
+#if defined(__clang__)
+#define DSC_NO_CONTRACT
+#else
+#define DSC_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#endif
+DSC_NO_CONTRACT void col_stats_scalar(const float *X, size_t begin, size_t count, uint32_t cols,
+                                      uint32_t use, double *mean, double *m2, float *mn, float *mx) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
     for (uint32_t j = 0; j < use; ++j) mean[j] = m2[j] = 0.0;
     for (size_t r = 0; r < count; ++r) {
         const float *x = X + (begin + r) * cols;
-        const double k = (double)(r + 1);
+        // One division a row, not one a value: the mean moves by dv * (1 / k).
+        const double inv = 1.0 / (double)(r + 1);
         for (uint32_t j = 0; j < use; ++j) {
             const double v = (double)x[j];
             const double dv = v - mean[j];
-            mean[j] += dv / k;
+            mean[j] += dv * inv;
             m2[j] += dv * (v - mean[j]);
             if (x[j] < mn[j]) mn[j] = x[j];
             if (x[j] > mx[j]) mx[j] = x[j];

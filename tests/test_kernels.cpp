@@ -261,6 +261,16 @@ TEST_CASE("SIMD curvature passes match scalar, with and without the column map")
                         fv(rs, map, theta.data(), 0, sc.data(), nullptr, nullptr, &l3);
                         CHECK(l3 == l2);
                         CHECK(h2[tri] == 12345.0);
+                        // Gradient without the matrix (the solver keeps a constant one): the
+                        // same loss and gradient bits, on the scalar path and this one.
+                        for (const dsc::CurvFn f : {fs, fv}) {
+                            std::vector<double> g3(p, -1.0);
+                            double l4;
+                            f(rs, map, theta.data(), 0, sc.data(), g3.data(), nullptr, &l4);
+                            const std::vector<double> &gw = f == fs ? g1 : g2;
+                            CHECK(l4 == (f == fs ? l1 : l2));
+                            CHECK(std::memcmp(g3.data(), gw.data(), p * sizeof(double)) == 0);
+                        }
                         // Masses: sum over rows of |g J_i| and |h J_i J_j|, in double.
                         std::vector<double> gm(p, 0.0), hm(tri, 0.0), J(p);
                         double lm = 0.0;
@@ -298,6 +308,60 @@ TEST_CASE("SIMD curvature passes match scalar, with and without the column map")
     }
 }
 #endif
+
+TEST_CASE("SIMD column statistics equal scalar bit for bit, on physical-unit columns") {
+    // Standardization's pass: Welford's mean and squared deviations per column in double, and
+    // the float min / max folded into what the caller holds. Every path gives the scalar bits
+    // (the lanes are columns, with the same operations uncontracted), and the values agree with
+    // a float64 two-pass computation.
+    dsct::Rng r(777);
+    for (const Path &path : simd_paths()) {
+        const dsc::KernelTable &k = *dsc::kernels_for(path.backend);
+        const std::string path_name = path.name;
+        CAPTURE(path_name);
+        for (uint32_t cols : {1u, 2u, 3u, 5u, 8u, 9u, 17u, 33u}) {
+            for (size_t n : {1u, 2u, 7u, 300u}) {
+                CAPTURE(cols);
+                CAPTURE(n);
+                const size_t begin = 3;
+                std::vector<float> X((begin + n) * cols + 1);
+                for (size_t i = 0; i < X.size(); ++i) {
+                    const uint32_t j = (uint32_t)(i % cols);
+                    // pressures near 1e5, strains near 1e-3, an offset column, a constant one
+                    const double scale = j % 4 == 0 ? 1e5 : j % 4 == 1 ? 1e-3 : j % 4 == 2 ? 1.0 : 0.0;
+                    X[i] = (float)(scale * (1.0 + (j % 4 == 2 ? 100.0 : 0.0) + 0.01 * r.normal()));
+                }
+                const uint32_t use = cols > 2 ? cols - 1 : cols;  // the caller may skip columns
+                std::vector<double> m1(use), q1(use), m2(use), q2(use);
+                std::vector<float> lo1(use, 1e30f), hi1(use, -1e30f), lo2(lo1), hi2(hi1);
+                dsc::kScalarKernels.col_stats(X.data(), begin, n, cols, use, m1.data(), q1.data(),
+                                              lo1.data(), hi1.data());
+                REQUIRE(bool(k.col_stats));
+                k.col_stats(X.data(), begin, n, cols, use, m2.data(), q2.data(), lo2.data(), hi2.data());
+                CHECK(std::memcmp(m1.data(), m2.data(), use * sizeof(double)) == 0);
+                CHECK(std::memcmp(q1.data(), q2.data(), use * sizeof(double)) == 0);
+                CHECK(lo1 == lo2);
+                CHECK(hi1 == hi2);
+                for (uint32_t j = 0; j < use; ++j) {
+                    double mean = 0.0, ss = 0.0;
+                    float lo = 1e30f, hi = -1e30f;
+                    for (size_t q = 0; q < n; ++q) mean += X[(begin + q) * cols + j];
+                    mean /= (double)n;
+                    for (size_t q = 0; q < n; ++q) {
+                        const float x = X[(begin + q) * cols + j];
+                        ss += (x - mean) * (x - mean);
+                        lo = std::min(lo, x);
+                        hi = std::max(hi, x);
+                    }
+                    CHECK(std::fabs(m2[j] - mean) <= 1e-14 * std::fabs(mean) + 1e-300);
+                    CHECK(std::fabs(q2[j] - ss) <= 1e-10 * ss + 1e-12 * mean * mean * 1e-10);
+                    CHECK(lo2[j] == lo);
+                    CHECK(hi2[j] == hi);
+                }
+            }
+        }
+    }
+}
 
 TEST_CASE("BCE stays finite and accurate at extreme logits on every path") {
     for (const Path &path : simd_paths()) {

@@ -26,13 +26,23 @@ CurvFn curv_fn(const dsc_model *m) {
 
 inline size_t tri(uint32_t p) { return (size_t)p * (p + 1) / 2; }
 
+// What a curvature pass sums besides the loss.
+enum PassWant : uint32_t { kLossOnly = 0, kGradient = 1, kCurvature = 2 };
+
+// Models linear in their parameters under MSE (LINEAR, POLYNOMIAL): the Gauss-Newton matrix
+// 2 J^T J does not depend on theta, so after a fit's first pass the solver keeps it and later
+// passes sum the loss and gradient only (the same bits the full pass would give again).
+bool constant_curvature(const dsc_model *m) {
+    return m->cfg.kind == DSC_LINEAR || m->cfg.kind == DSC_POLYNOMIAL;
+}
+
 // One wave of curvature tasks: task i computes chunk first + i into task slot i.
 struct CurvJob {
     dsc_model *m;
     const RowSet *rs;
     size_t first;
     const float *theta;
-    bool full;
+    PassWant want;
 };
 
 void curv_task(void *arg, uint32_t i) {
@@ -46,32 +56,34 @@ void curv_task(void *arg, uint32_t i) {
     double *g = at<double>(m, slot);
     double *h = at<double>(m, slot + (uint32_t)slot_curv_bytes(p));
     curv_fn(m)(sub_rows(*job.rs, first_row, cnt), column_map(m), job.theta, m->cfg.degree,
-               h + tri(p), job.full ? g : nullptr, job.full ? h : nullptr, &g[p]);
+               h + tri(p), job.want >= kGradient ? g : nullptr,
+               job.want == kCurvature ? h : nullptr, &g[p]);
 }
 
 // The pass over the caller's parallel_for, max_tasks chunks per call: chunk 0's sums are
 // copied and every later chunk's added in chunk order, the same additions as the serial pass
 // below, so the result is bit-identical whatever the thread count.
 DSC_NOINLINE void parallel_curvature(dsc_model *m, const RowSet &all, const float *theta,
-                                     bool full, double *loss) {
+                                     PassWant want, double *loss) {
     const uint32_t p = m->n_params;
     double *g = at<double>(m, m->lay.grad), *h = at<double>(m, m->lay.hess);
-    CurvJob job = {m, &all, 0, theta, full};
+    CurvJob job = {m, &all, 0, theta, want};
     chunk_waves(m, all.count, curv_task, &job, [&](size_t chunk, uint32_t off) {
         const double *gs = at<double>(m, off);
         const double *hs = at<double>(m, off + (uint32_t)slot_curv_bytes(p));
         const bool first = chunk == 0;
         *loss = first ? gs[p] : *loss + gs[p];
-        if (!full) return;
+        if (want == kLossOnly) return;
         for (uint32_t j = 0; j < p; ++j) g[j] = first ? gs[j] : g[j] + gs[j];
+        if (want != kCurvature) return;
         for (size_t q = 0; q < tri(p); ++q) h[q] = first ? hs[q] : h[q] + hs[q];
     });
 }
 
 // Distributed: each local chunk's gradient, loss and curvature go out keyed by global chunk and
 // fold in chunk order with the serial pass's additions.
-DSC_NOINLINE void dist_curvature(dsc_model *m, const RowSet &all, const float *theta, bool full,
-                                 double *loss) {
+DSC_NOINLINE void dist_curvature(dsc_model *m, const RowSet &all, const float *theta,
+                                 PassWant want, double *loss) {
     const uint32_t p = m->n_params;
     const CurvFn fn = curv_fn(m);
     const ColumnMap map = column_map(m);
@@ -79,10 +91,10 @@ DSC_NOINLINE void dist_curvature(dsc_model *m, const RowSet &all, const float *t
     double *gc = at<double>(m, m->lay.chunk), *hc = at<double>(m, m->lay.hess2);
     double *J = at<double>(m, m->lay.jrow);
     const uint64_t key0 = m->row0 / kChunkRows;
-    const size_t gp = full ? p : 0, hp = full ? tri(p) : 0;
+    const size_t gp = want >= kGradient ? p : 0, hp = want == kCurvature ? tri(p) : 0;
     const bool pool = m->cfg.parallel_for && all.count > kChunkRows;
     if (pool) {  // the local chunks on the pool, in the slots of parallel_curvature
-        CurvJob job = {m, &all, 0, theta, full};
+        CurvJob job = {m, &all, 0, theta, want};
         chunk_waves(m, all.count, curv_task, &job, [&](size_t chunk, uint32_t off) {
             const double *gs = at<double>(m, off);
             const double *hs = at<double>(m, off + (uint32_t)slot_curv_bytes(p));
@@ -95,8 +107,8 @@ DSC_NOINLINE void dist_curvature(dsc_model *m, const RowSet &all, const float *t
     for (size_t first = 0; !pool && first < all.count; first += kChunkRows) {
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
         double cl;
-        fn(sub_rows(all, first, cnt), map, theta, m->cfg.degree, J, full ? gc : nullptr,
-           full ? hc : nullptr, &cl);
+        fn(sub_rows(all, first, cnt), map, theta, m->cfg.degree, J, gp ? gc : nullptr,
+           hp ? hc : nullptr, &cl);
         const Segment seg[3] = {{gc, gp * sizeof(double)}, {&cl, sizeof cl}, {hc, hp * sizeof(double)}};
         dist_emit(m, key0 + first / kChunkRows, cnt, seg, 3);
     }
@@ -114,18 +126,19 @@ DSC_NOINLINE void dist_curvature(dsc_model *m, const RowSet &all, const float *t
     if (!ok) *loss = __builtin_nan("");  // also after a partial fold along the ranks
 }
 
-// Loss (and with `full` the gradient into grad, the curvature into hess) of theta over all
+// Loss (and as `want` says the gradient into grad, the curvature into hess) of theta over all
 // rows; chunk sums are folded in chunk order, as every other full-batch pass.
-DSC_NOINLINE void curvature_pass(dsc_model *m, const RowSet &all, const float *theta, bool full,
-                                 double *loss) {
+DSC_NOINLINE void curvature_pass(dsc_model *m, const RowSet &all, const float *theta,
+                                 PassWant want, double *loss) {
     if (distributed(m)) {
-        dist_curvature(m, all, theta, full, loss);
+        dist_curvature(m, all, theta, want, loss);
         return;
     }
     if (m->cfg.parallel_for && all.count > kChunkRows) {
-        parallel_curvature(m, all, theta, full, loss);
+        parallel_curvature(m, all, theta, want, loss);
         return;
     }
+    const bool full = want >= kGradient, curv = want == kCurvature;
     const uint32_t p = m->n_params;
     const CurvFn fn = curv_fn(m);
     const ColumnMap map = column_map(m);
@@ -136,15 +149,15 @@ DSC_NOINLINE void curvature_pass(dsc_model *m, const RowSet &all, const float *t
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
         const RowSet sub = sub_rows(all, first, cnt);
         if (first == 0) {
-            fn(sub, map, theta, m->cfg.degree, J, full ? g : nullptr, full ? h : nullptr, loss);
+            fn(sub, map, theta, m->cfg.degree, J, full ? g : nullptr, curv ? h : nullptr, loss);
             continue;
         }
         double cl;
-        fn(sub, map, theta, m->cfg.degree, J, full ? gc : nullptr, full ? hc : nullptr, &cl);
+        fn(sub, map, theta, m->cfg.degree, J, full ? gc : nullptr, curv ? hc : nullptr, &cl);
         *loss += cl;
         if (!full) continue;
         for (uint32_t j = 0; j < p; ++j) g[j] += gc[j];
-        for (size_t k = 0; k < tri(p); ++k) h[k] += hc[k];
+        for (size_t k = 0; curv && k < tri(p); ++k) h[k] += hc[k];
     }
 }
 
@@ -227,14 +240,16 @@ DSC_NOINLINE bool damped_step(dsc_model *m, double lambda, double *decrement) {
     return isfinite(dec);
 }
 
-// Gradient and curvature of the objective from the pass's sums.
-void scale_and_regularize(dsc_model *m, size_t n) {
+// Gradient and (with `curv`, else it is kept from an earlier pass) curvature of the objective
+// from the pass's sums.
+void scale_and_regularize(dsc_model *m, size_t n, bool curv) {
     const uint32_t p = m->n_params;
     const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)n : 1.0;
     double *g = at<double>(m, m->lay.grad), *h = at<double>(m, m->lay.hess);
     const double wd = (double)m->cfg.weight_decay;
     const float *theta = train_params(m);
     for (uint32_t j = 0; j < p; ++j) g[j] = g[j] * scale + wd * (double)theta[j];
+    if (!curv) return;
     for (size_t k = 0; k < tri(p); ++k) h[k] *= scale;
     for (uint32_t j = 0; j < p; ++j) h[tri(j) + j] += wd;
 }
@@ -280,7 +295,7 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
         }
         if (finite) {
             double lc = 0.0;
-            curvature_pass(m, all, cand, false, &lc);
+            curvature_pass(m, all, cand, kLossOnly, &lc);
             const double fc = objective(m, lc, total_rows(m, all), cand);
             if (isfinite(fc) && fc < f && adopt_train_params(m, cand)) {
                 m->st.step += 1;
@@ -318,11 +333,14 @@ dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
     leave_saddle(m);
     if (rep) rep->lr_initial = rep->lr = 1.0f;  // Newton steps have no learning rate
     for (uint32_t e = 0; e < m->cfg.max_epochs; ++e) {
+        // The matrix of a fit's first pass serves its later passes where it cannot change
+        // (nothing between them writes hess: damped_step factors a copy).
+        const bool curv = e == 0 || !constant_curvature(m);
         double lsum = 0.0;
-        curvature_pass(m, all, train_params(m), true, &lsum);
+        curvature_pass(m, all, train_params(m), curv ? kCurvature : kGradient, &lsum);
         const size_t n = total_rows(m, all);
         const double f = objective(m, lsum, n, train_params(m));
-        scale_and_regularize(m, n);
+        scale_and_regularize(m, n, curv);
         const bool bad = !isfinite(f) || !finite_all(at<double>(m, m->lay.grad), p) ||
                          !finite_all(at<double>(m, m->lay.hess), tri(p));
         if (!bad) note_best(m, f);
