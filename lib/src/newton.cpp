@@ -263,8 +263,13 @@ bool finite_all(const double *v, size_t n) {
 enum StepResult { kStepTaken = 0, kConverged = 1, kStalled = 2 };
 
 // One damped Newton step from the gradient and curvature in the arena: the smallest damping
-// (from the one carried over, growing tenfold) whose step lowers the objective.
-DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
+// (from the one carried over, growing tenfold) whose step lowers the objective. Where the
+// curvature is constant, the trial pass also sums the candidate's gradient: once the step is
+// taken, *next_loss holds its loss sum and grad its gradient sums (*have_next), which the next
+// iteration's pass would compute again bit for bit; a refused candidate's gradient is replaced
+// by the current point's again before the next damping is tried.
+DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f, bool *have_next,
+                                    double *next_loss) {
     const uint32_t p = m->n_params;
     float *theta = train_params(m);
     float *cand = at<float>(m, m->lay.work);
@@ -295,12 +300,20 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f) {
         }
         if (finite) {
             double lc = 0.0;
-            curvature_pass(m, all, cand, kLossOnly, &lc);
+            const PassWant want = constant_curvature(m) ? kGradient : kLossOnly;
+            curvature_pass(m, all, cand, want, &lc);
             const double fc = objective(m, lc, total_rows(m, all), cand);
             if (isfinite(fc) && fc < f && adopt_train_params(m, cand)) {
                 m->st.step += 1;
                 m->damping = lambda < 1e-9 ? 0.0f : (float)(lambda * 0.1);
+                *have_next = want == kGradient;
+                *next_loss = lc;
                 return kStepTaken;
+            }
+            if (want == kGradient) {  // the current point's gradient back, for the next try
+                double l0;
+                curvature_pass(m, all, theta, kGradient, &l0);
+                scale_and_regularize(m, total_rows(m, all), false);
             }
         }
         lambda = lambda == 0.0 ? 1e-6 : lambda * 10.0;
@@ -332,12 +345,14 @@ dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
     if (m->cfg.kind == DSC_LEGENDRE3 && m->damping == 0.0f) m->damping = 1e-3f;
     leave_saddle(m);
     if (rep) rep->lr_initial = rep->lr = 1.0f;  // Newton steps have no learning rate
+    bool have = false;  // the loss and gradient sums at theta came with the last step's trial
+    double lsum = 0.0;
     for (uint32_t e = 0; e < m->cfg.max_epochs; ++e) {
         // The matrix of a fit's first pass serves its later passes where it cannot change
         // (nothing between them writes hess: damped_step factors a copy).
         const bool curv = e == 0 || !constant_curvature(m);
-        double lsum = 0.0;
-        curvature_pass(m, all, train_params(m), curv ? kCurvature : kGradient, &lsum);
+        if (!have) curvature_pass(m, all, train_params(m), curv ? kCurvature : kGradient, &lsum);
+        have = false;
         const size_t n = total_rows(m, all);
         const double f = objective(m, lsum, n, train_params(m));
         scale_and_regularize(m, n, curv);
@@ -352,7 +367,7 @@ dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
         if (!why && m->cfg.kind == DSC_LOGISTIC && m->cfg.weight_decay == 0.0f && lsum < kLn2)
             why = DSC_STOP_SEPARABLE;
         if (!why) {
-            const StepResult r = newton_step(m, all, f);
+            const StepResult r = newton_step(m, all, f, &have, &lsum);
             if (r == kConverged) why = DSC_STOP_CONVERGED;
             else if (r == kStalled) why = DSC_STOP_STALLED;
         }
