@@ -71,6 +71,15 @@ typedef void (*CurvFn)(const RowSet &rs, const ColumnMap &map, const float *thet
 typedef void (*StatsFn)(const float *X, size_t begin, size_t count, uint32_t cols, uint32_t use,
                         double *mean, double *m2, float *mn, float *mx);
 
+// Marks a function whose floating-point expressions must not be contracted into FMA (GCC; clang
+// takes `#pragma clang fp contract(off)` in the body), so that a pass computed lane by lane
+// gives the bits of its scalar version on every path.
+#if defined(__clang__)
+#define DSC_NO_CONTRACT
+#else
+#define DSC_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#endif
+
 // The scalar curvature and statistics passes. The SIMD tables have their own linear-model
 // curvature passes and share the polynomial ones and the statistics pass.
 void curv_linear_mse_scalar(const RowSet &, const ColumnMap &, const float *, uint32_t,

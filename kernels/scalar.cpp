@@ -379,11 +379,6 @@ void curv_legendre3_mse_scalar(const RowSet &rs, const ColumnMap &map, const flo
 
 // Not contracted into FMA (aarch64 has it in its baseline), so the SIMD paths' lanes, which
 // are not contracted either, give these bits.
-#if defined(__clang__)
-#define DSC_NO_CONTRACT
-#else
-#define DSC_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
-#endif
 DSC_NO_CONTRACT void col_stats_scalar(const float *X, size_t begin, size_t count, uint32_t cols,
                                       uint32_t use, double *mean, double *m2, float *mn, float *mx) {
 #if defined(__clang__)
