@@ -97,6 +97,17 @@ void col_stats_scalar(const float *, size_t, size_t, uint32_t, uint32_t, double 
 // uses the same row math.
 double curv_bce_row(double z, double y, double *g, double *h);
 
+// Per-row losses of the linear model besides MSE and BCE, chosen at run time; r = z - y, e the
+// loss's parameter:
+//   kRowHuber    c = min(|r|, e): c (|r| - c / 2)        d/dz = sign(r) c
+//   kRowEpsIns   max(|r| - e, 0)                         d/dz = sign(r) where |r| > e, else 0
+//   kRowSqEpsIns m = max(|r| - e, 0): m^2                d/dz = 2 sign(r) m
+//   kRowHinge    s = 2 y - 1: max(1 - s z, 0)            d/dz = -s where s z <= 1, else 0
+// (sign(r) = +1 for r >= 0). Sums as LossGradFn's; grad null: loss only (acc unused).
+enum RowLoss : uint32_t { kRowHuber = 1, kRowEpsIns = 2, kRowSqEpsIns = 3, kRowHinge = 4 };
+typedef void (*RobustFn)(const RowSet &rs, const float *theta, uint32_t loss, float e,
+                         float *acc, double *grad, double *loss_sum);
+
 // Elementwise math the BCE passes use, exposed so tests can measure its accuracy:
 // e^x for x <= 0, and log(1 + t) for t in [0, 1].
 typedef void (*MathFn)(const float *in, float *out, size_t n);
@@ -110,6 +121,7 @@ struct KernelTable {
     MathFn exp_neg, log1p_unit;
     CurvFn curv_linear_mse, curv_linear_bce, curv_poly_mse, curv_legendre3_mse;
     StatsFn col_stats;
+    RobustFn linear_robust;  // null in a build without them (DESCENT_LOSSES=OFF)
 };
 
 extern const KernelTable kScalarKernels;

@@ -52,5 +52,30 @@ DSC_HD float bce_loss(float z, float y) {
     return (z > 0.0f ? z : 0.0f) + log1pf(expf(-az)) - y * z;
 }
 
+// The robust losses of kernels.h's RowLoss (loss codes 1..4), e their parameter; the SIMD
+// terms (simd_body.inc) perform the same operations in the same order.
+DSC_HD float robust_term(uint32_t loss, float z, float y, float e, float *g) {
+    const float r = z - y, a = fabsf(r);
+    if (loss == 1u) {  // Huber
+        const float c = a > e ? e : a;
+        *g = r >= 0.0f ? c : -c;
+        return c * (a - 0.5f * c);
+    }
+    if (loss == 2u) {  // epsilon-insensitive
+        *g = a > e ? (r >= 0.0f ? 1.0f : -1.0f) : 0.0f;
+        const float d = a - e;
+        return d > 0.0f ? d : 0.0f;
+    }
+    if (loss == 3u) {  // squared epsilon-insensitive
+        const float d = a - e, m = d > 0.0f ? d : 0.0f, m2 = m + m;
+        *g = r >= 0.0f ? m2 : -m2;
+        return m * m;
+    }
+    const float s = (y + y) - 1.0f, sz = s * z;  // hinge
+    *g = sz > 1.0f ? 0.0f : -s;
+    const float l = 1.0f - sz;
+    return l > 0.0f ? l : 0.0f;
+}
+
 }  // namespace rowmath
 }  // namespace dsc

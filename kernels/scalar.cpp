@@ -84,6 +84,15 @@ double linear_bce_loss(const RowSet &rs, const float *theta, uint32_t) {
     return linear_loss_pass(rs, theta, [](float z, float y, float *) { return bce_loss(z, y); });
 }
 
+#ifndef DESCENT_NO_LOSSES
+void linear_robust(const RowSet &rs, const float *theta, uint32_t kind, float e, float *acc,
+                   double *grad, double *loss) {
+    const auto term = [kind, e](float z, float y, float *g) { return robust_term(kind, z, y, e, g); };
+    if (grad) linear_pass(rs, theta, acc, grad, loss, term);
+    else *loss = linear_loss_pass(rs, theta, term);
+}
+#endif
+
 // Polynomial: features 1, x, x^2, .. formed in registers, never stored.
 void poly_mse(const RowSet &rs, const float *theta, uint32_t degree, float *acc, double *grad,
               double *loss) {
@@ -414,6 +423,11 @@ extern const KernelTable kScalarKernels = {
     col_stats_scalar,
 #else
     nullptr, nullptr, nullptr, nullptr, nullptr,
+#endif
+#ifndef DESCENT_NO_LOSSES
+    linear_robust,
+#else
+    nullptr,
 #endif
 };
 

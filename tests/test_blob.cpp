@@ -37,7 +37,9 @@ constexpr size_t standardize = 124, solver = 128, has_stats = 132, conv_tol = 13
 // format 3: penalty, averaging and their state
 constexpr size_t alpha = 144, l1_ratio = 148, average = 152, prev_obj = 156, seen = 160,
                  avg_count = 168;
-constexpr size_t params_full = 176, params_full_v2 = 144, params_full_v1 = 124, params_predictor = 28;
+// format 4: the robust losses
+constexpr size_t loss = 176, epsilon = 180;
+constexpr size_t params_full = 184, params_full_v3 = 176, params_full_v2 = 144, params_full_v1 = 124, params_predictor = 28;
 }  // namespace off
 constexpr size_t kHeader = 28;
 
@@ -486,7 +488,7 @@ TEST_CASE("blob: round trip for every kind x optimizer") {
             CHECK(dsc_save(M.m, shortbuf.data(), 0, &written) == DSC_ERR_BUFFER_TOO_SMALL);
         }
         // Header fields as documented.
-        CHECK(rd16(blob, off::version) == 3);
+        CHECK(rd16(blob, off::version) == 4);
         CHECK(rd16(blob, off::flags) == 1);
         CHECK(rd32(blob, off::kind) == c.kind);
         CHECK(rd32(blob, off::n_params) == p);
@@ -636,7 +638,7 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
         Bytes b = base;
         fn(b);
         fix_crc(b);
-        INFO(what);
+        INFO(std::string(what));
         REQUIRE(b != base);  // the patch really changed something
         REQUIRE(rd32(b, b.size() - 4) == ref_crc32(b.data(), b.size() - 4));
         Offer o = offer(b, arena);
@@ -649,7 +651,7 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
         Bytes b = base;
         fn(b);
         fix_crc(b);
-        INFO(what);
+        INFO(std::string(what));
         Offer o = offer(b, arena);
         INFO(describe(o));
         CHECK(o.size_status == DSC_OK);
@@ -681,7 +683,7 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
             hostile(*base, "magic lower case", [](Bytes &b) { std::memcpy(b.data(), "dscb", 4); });
             hostile(*base, "magic zero", [](Bytes &b) { wr32(b, off::magic, 0); });
             hostile(*base, "version 0", [](Bytes &b) { wr16(b, off::version, 0); });
-            hostile(*base, "version 4", [](Bytes &b) { wr16(b, off::version, 4); });
+            hostile(*base, "version 5", [](Bytes &b) { wr16(b, off::version, 5); });
             hostile(*base, "version 0xFFFF", [](Bytes &b) { wr16(b, off::version, 0xFFFF); });
             for (uint16_t bit = 1; bit != 0; bit = (uint16_t)(bit << 1)) {
                 if (bit == 1) continue;
@@ -883,8 +885,30 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
             wr64(b, off::avg_count, rd64(b, off::seen) + 1);
         });
         hostile(leg3.blob, "alpha on LEGENDRE3", [](Bytes &b) { wrf32(b, off::alpha, 0.5f); });
-        hostile(lin_plain.blob, "version 4", [](Bytes &b) { wr16(b, off::version, 4); });
+        hostile(lin_plain.blob, "version 5", [](Bytes &b) { wr16(b, off::version, 5); });
         hostile(lin_plain.blob, "version 0", [](Bytes &b) { wr16(b, off::version, 0); });
+        // As format 3, read 8 bytes short of its arrays: the lengths disagree.
+        hostile(lin_plain.blob, "version 3", [](Bytes &b) { wr16(b, off::version, 3); });
+    }
+    SUBCASE("format 4: the robust losses") {
+        hostile(lin_plain.blob, "loss 5", [](Bytes &b) { wr32(b, off::loss, 5); });
+        hostile(lin_plain.blob, "loss 0xFFFFFFFF", [](Bytes &b) { wr32(b, off::loss, 0xFFFFFFFFu); });
+        hostile(lin_plain.blob, "HINGE on LINEAR", [](Bytes &b) { wr32(b, off::loss, DSC_LOSS_HINGE); });
+        hostile(leg3.blob, "HUBER on LEGENDRE3", [](Bytes &b) { wr32(b, off::loss, DSC_LOSS_HUBER); });
+        hostile(pol.blob, "HUBER on POLYNOMIAL", [](Bytes &b) { wr32(b, off::loss, DSC_LOSS_HUBER); });
+        hostile(lin_plain.blob, "epsilon NaN", [](Bytes &b) { wrf32(b, off::epsilon, kNaN); });
+        hostile(lin_plain.blob, "epsilon +inf", [](Bytes &b) { wrf32(b, off::epsilon, kInf); });
+        hostile(lin_plain.blob, "epsilon -1", [](Bytes &b) { wrf32(b, off::epsilon, -1.0f); });
+        hostile(lin_plain.blob, "HUBER with epsilon 0", [](Bytes &b) {
+            wr32(b, off::loss, DSC_LOSS_HUBER);
+            wrf32(b, off::epsilon, 0.0f);
+        });
+        // Controls: the same fields with acceptable values load.
+        benign(lin_plain.blob, "HUBER, epsilon 1.5", [](Bytes &b) {
+            wr32(b, off::loss, DSC_LOSS_HUBER);
+            wrf32(b, off::epsilon, 1.5f);
+        });
+        benign(lin_plain.blob, "epsilon 0 (DEFAULT loss)", [](Bytes &b) { wrf32(b, off::epsilon, 0.0f); });
     }
 }
 
@@ -1076,14 +1100,14 @@ TEST_CASE("blob: committed format-1 blob files load bit-exactly; predictors save
             continue;
         }
         // A format-1 full blob resumes as it trained then (raw GD, no convergence test) and
-        // saves as format 3, which loads and saves back byte-identical.
+        // saves as format 4, which loads and saves back byte-identical.
         dsc_config cfg;
         REQUIRE(dsc_get_config(M.m, &cfg) == DSC_OK);
         CHECK(cfg.standardize == (uint32_t)DSC_STANDARDIZE_OFF);
         CHECK(cfg.solver == (uint32_t)DSC_SOLVER_GD);
         CHECK(cfg.conv_tol < 0.0f);
         const Bytes v2 = save(M.m);
-        CHECK(rd16(v2, off::version) == 3);
+        CHECK(rd16(v2, off::version) == 4);
         Model M2 = load(v2);
         CHECK(same_bits(get_params(M2.m), e->params));
         CHECK(save(M2.m) == v2);

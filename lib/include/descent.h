@@ -124,6 +124,24 @@ typedef enum dsc_backend {
     DSC_BACKEND_CUDA = 6
 } dsc_backend;
 
+/* Per-row loss (config.loss; README "Robust losses"). r = z - y, z the model output (the
+ * decision value b + w.x for LOGISTIC); scikit-learn's SGD losses, same formulas:
+ *   HUBER                        |r| <= epsilon: r^2 / 2, else epsilon (|r| - epsilon / 2)
+ *   EPSILON_INSENSITIVE          max(|r| - epsilon, 0)
+ *   SQUARED_EPSILON_INSENSITIVE  max(|r| - epsilon, 0)^2
+ *   HINGE (LOGISTIC, labels 0/1) max(1 - s z, 0), s = 2 y - 1
+ * LINEAR takes the first three, LOGISTIC HINGE; other kinds DEFAULT only. GD and minibatch SGD
+ * only (AUTO picks GD; NEWTON and CUDA answer DSC_ERR_UNSUPPORTED). HUBER and
+ * SQUARED_EPSILON_INSENSITIVE have Lipschitz gradients, so lr = 0 (the automatic rate) works;
+ * the two non-smooth losses need an explicit lr (a subgradient method). */
+typedef enum dsc_loss_kind {
+    DSC_LOSS_DEFAULT = 0, /* MSE (torch's, (z - y)^2) for the regressors, BCE for LOGISTIC */
+    DSC_LOSS_HUBER = 1,
+    DSC_LOSS_EPSILON_INSENSITIVE = 2,
+    DSC_LOSS_SQUARED_EPSILON_INSENSITIVE = 3,
+    DSC_LOSS_HINGE = 4
+} dsc_loss_kind;
+
 typedef enum dsc_stop_reason {
     DSC_STOP_NONE = 0,       /* fit did not run (validation failed)                       */
     DSC_STOP_MAX_EPOCHS = 1, /* ran cfg.max_epochs epochs                                 */
@@ -284,6 +302,13 @@ typedef struct dsc_config {
      * GD and minibatch SGD only (AUTO picks GD); not with the CUDA backend. Arena: see
      * DSC_ARENA_AVERAGE_BYTES. */
     uint32_t average;
+    /* Robust losses (fields added in 0.5; see dsc_loss_kind). loss: a dsc_loss_kind (default DEFAULT).
+     * epsilon: HUBER's threshold (> 0) and the insensitive band's half-width (>= 0), finite;
+     * ignored by DEFAULT and HINGE (default 0.1, scikit-learn's). dsc_loss, report.final_loss,
+     * on_epoch and tol use this loss; under HINGE dsc_predict's sigmoid of the decision value
+     * is a score, not a probability (dsc_predict_logit gives the decision value). */
+    uint32_t loss;
+    float epsilon;
 } dsc_config;
 
 typedef struct dsc_fit_report {

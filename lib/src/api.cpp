@@ -100,6 +100,8 @@ void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features) 
     cfg->alpha = 0.0f;
     cfg->l1_ratio = 0.15f;
     cfg->average = 0;
+    cfg->loss = DSC_LOSS_DEFAULT;
+    cfg->epsilon = 0.1f;
 }
 
 const char *dsc_check_config(const dsc_config *cfg) {

@@ -4,7 +4,8 @@
 //   L = c * lambda_max(Phi^T Phi) / n      full batch, mean reduction (drop /n for sum)
 //   L = n(b-1)/(b(n-1)) L_full + (n-b)/(b(n-1)) c max_i |phi_i|^2     minibatch of b rows (the
 //       expected smoothness of b-row sampling; * b for sum); with momentum mu, / (1 - mu)
-// plus weight_decay, with c = 2 for MSE and 1/4 for BCE (sigmoid' <= 1/4). lambda_max comes
+// plus weight_decay, with c = 2 for MSE (and squared epsilon-insensitive), 1 for Huber and
+// 1/4 for BCE (sigmoid' <= 1/4). lambda_max comes
 // from power iteration: |A v| for a unit v never exceeds lambda_max, and full-batch training in
 // automatic mode halves the rate if the loss ever rises, which only a step above 2/L can cause.
 #pragma once
@@ -20,7 +21,12 @@ namespace dsc {
 // largest |phi|^2. v and w are scratch of p floats / p doubles.
 template <class Gram>
 float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *w, Gram gram) {
+    // Huber's second derivative is at most 1; squared epsilon-insensitive's at most 2, as MSE's.
+#ifndef DESCENT_NO_LOSSES
+    const double curv = c.kind == DSC_LOGISTIC ? 0.25 : c.loss == DSC_LOSS_HUBER ? 1.0 : 2.0;
+#else
     const double curv = c.kind == DSC_LOGISTIC ? 0.25 : 2.0;
+#endif
     const double n = (double)rows;
     // lambda_max of Phi^T Phi by power iteration: the full-batch curvature.
     double norm = 0.0;

@@ -13,8 +13,12 @@ Resolved resolve(const dsc_config &cfg) {
     const bool cuda = cfg.backend == DSC_BACKEND_CUDA;  // trains raw GD on the device
     r.standardize = cfg.standardize == DSC_STANDARDIZE_ON ||
                     (cfg.standardize == DSC_STANDARDIZE_AUTO && automatic && !cuda);
-    // The proximal step and averaging are GD features: AUTO leaves them to GD.
+    // The proximal step, averaging and the robust losses are GD features: AUTO leaves them to GD.
+#ifndef DESCENT_NO_LOSSES
+    const bool gd_only = cfg.alpha > 0.0f || cfg.average != 0 || cfg.loss != DSC_LOSS_DEFAULT;
+#else  // check_config refuses config.loss
     const bool gd_only = cfg.alpha > 0.0f || cfg.average != 0;
+#endif
     r.newton = cfg.solver == DSC_SOLVER_NEWTON ||
                (cfg.solver == DSC_SOLVER_AUTO && automatic && !cuda && cfg.batch_size == 0 &&
                 !gd_only && param_count(cfg) <= DSC_NEWTON_AUTO_MAX_PARAMS);

@@ -27,6 +27,39 @@ LossFn loss_fn(const dsc_model *m) {
     }
 }
 
+#ifndef DESCENT_NO_LOSSES  // else check_config has refused config.loss
+static_assert((uint32_t)DSC_LOSS_HUBER == kRowHuber &&
+                  (uint32_t)DSC_LOSS_EPSILON_INSENSITIVE == kRowEpsIns &&
+                  (uint32_t)DSC_LOSS_SQUARED_EPSILON_INSENSITIVE == kRowSqEpsIns &&
+                  (uint32_t)DSC_LOSS_HINGE == kRowHinge,
+              "dsc_loss_kind and the kernels' RowLoss codes differ");
+#endif
+
+// The model's loss pass over a row set at theta (sums, as the kernels define them): the kernel
+// table's entry for its kind and loss. (A build without the robust losses compiles this to
+// the plain table call, inlined: no frame of its own under the kernels' stack budget.)
+__attribute__((always_inline)) inline void lossgrad_rows(const dsc_model *m, const RowSet &rs, const float *theta, float *acc,
+                          double *grad, double *loss) {
+#ifndef DESCENT_NO_LOSSES
+    if (m->cfg.loss != DSC_LOSS_DEFAULT) {
+        m->k->linear_robust(rs, theta, m->cfg.loss, m->cfg.epsilon, acc, grad, loss);
+        return;
+    }
+#endif
+    lossgrad_fn(m)(rs, theta, m->cfg.degree, acc, grad, loss);
+}
+
+__attribute__((always_inline)) inline double loss_rows(const dsc_model *m, const RowSet &rs, const float *theta) {
+#ifndef DESCENT_NO_LOSSES
+    if (m->cfg.loss != DSC_LOSS_DEFAULT) {
+        double loss;
+        m->k->linear_robust(rs, theta, m->cfg.loss, m->cfg.epsilon, nullptr, nullptr, &loss);
+        return loss;
+    }
+#endif
+    return loss_fn(m)(rs, theta, m->cfg.degree);
+}
+
 GramFn gram_fn(const dsc_model *m) {
     return m->cfg.kind == DSC_POLYNOMIAL ? m->k->poly_gram : m->k->linear_gram;
 }
@@ -50,7 +83,7 @@ void chunk_task(void *arg, uint32_t i) {
     float *acc = reinterpret_cast<float *>(slot + m->n_params + 2);
     const RowSet sub = sub_rows(*job.rs, first_row, cnt);
     if (job.v) gram_fn(m)(sub, job.v, m->cfg.degree, acc, slot, &slot[m->n_params + 1]);
-    else lossgrad_fn(m)(sub, params(m), m->cfg.degree, acc, slot, &slot[m->n_params]);
+    else lossgrad_rows(m, sub, params(m), acc, slot, &slot[m->n_params]);
 }
 
 // Runs every chunk of `rs` through the caller's parallel_for, max_tasks chunks per call, and
@@ -283,7 +316,6 @@ namespace {
 // Distributed full batch: the records of lossgrad_chunks's chunks, folded with its additions.
 DSC_NOINLINE void dist_lossgrad(dsc_model *m, const RowSet &all, double *grad, double *loss) {
     const uint32_t p = m->n_params;
-    const LossGradFn fn = lossgrad_fn(m);
     float *acc = at<float>(m, m->lay.acc);
     double *chunk = at<double>(m, m->lay.chunk);
     const uint64_t key0 = m->row0 / kChunkRows;
@@ -299,7 +331,7 @@ DSC_NOINLINE void dist_lossgrad(dsc_model *m, const RowSet &all, double *grad, d
     for (size_t first = 0; !pool && first < all.count; first += kChunkRows) {
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
         double cl;
-        fn(sub_rows(all, first, cnt), params(m), m->cfg.degree, acc, chunk, &cl);
+        lossgrad_rows(m, sub_rows(all, first, cnt), params(m), acc, chunk, &cl);
         const Segment seg[2] = {{chunk, p * sizeof(double)}, {&cl, sizeof cl}};
         dist_emit(m, key0 + first / kChunkRows, cnt, seg, 2);
     }
@@ -320,15 +352,14 @@ DSC_NOINLINE void lossgrad_chunks(dsc_model *m, const RowSet &rs, double *grad, 
         parallel_chunks(m, rs, nullptr, grad, loss);
         return;
     }
-    const LossGradFn fn = lossgrad_fn(m);
     const float *theta = params(m);
     float *acc = at<float>(m, m->lay.acc);
     double *chunk = at<double>(m, m->lay.chunk);
-    fn(sub_rows(rs, 0, kChunkRows), theta, m->cfg.degree, acc, grad, loss);
+    lossgrad_rows(m, sub_rows(rs, 0, kChunkRows), theta, acc, grad, loss);
     for (size_t first = kChunkRows; first < rs.count; first += kChunkRows) {
         const size_t cnt = rs.count - first < kChunkRows ? rs.count - first : kChunkRows;
         double cl;
-        fn(sub_rows(rs, first, cnt), theta, m->cfg.degree, acc, chunk, &cl);
+        lossgrad_rows(m, sub_rows(rs, first, cnt), theta, acc, chunk, &cl);
         for (uint32_t j = 0; j < m->n_params; ++j) grad[j] += chunk[j];
         *loss += cl;
     }
@@ -340,17 +371,23 @@ void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
         lossgrad_chunks(m, rs, grad, loss);
         return;
     }
+#ifndef DESCENT_NO_LOSSES
+    if (m->cfg.loss != DSC_LOSS_DEFAULT) {
+        lossgrad_rows(m, rs, params(m), at<float>(m, m->lay.acc), grad, loss);
+        return;
+    }
+#endif
+    // The table call as it is (firmware: this frame is on dsc_fit's deepest stack path).
     lossgrad_fn(m)(rs, params(m), m->cfg.degree, at<float>(m, m->lay.acc), grad, loss);
 }
 
 // The loss of a fit's rows at the parameters (all ranks' rows when distributed).
 double fit_loss(dsc_model *m, const RowSet &all) {
     if (!distributed(m)) return full_loss(m, all.X, all.y, all.count);
-    const LossFn fn = loss_fn(m);
     const uint64_t key0 = m->row0 / kChunkRows;
     for (size_t first = 0; first < all.count; first += kChunkRows) {
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
-        const double l = fn(sub_rows(all, first, cnt), published(m), m->cfg.degree);
+        const double l = loss_rows(m, sub_rows(all, first, cnt), published(m));
         const Segment seg = {&l, sizeof l};
         dist_emit(m, key0 + first / kChunkRows, cnt, &seg, 1);
     }
@@ -368,11 +405,10 @@ double fit_loss(dsc_model *m, const RowSet &all) {
 
 double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
     RowSet rs = {X, y, nullptr, 0, n, m->cfg.n_features};
-    const LossFn fn = loss_fn(m);
     double loss = 0.0;
     for (size_t first = 0; first < n; first += kChunkRows) {
         const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
-        loss += fn(sub_rows(rs, first, cnt), published(m), m->cfg.degree);
+        loss += loss_rows(m, sub_rows(rs, first, cnt), published(m));
     }
     return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / (double)n : loss;
 }

@@ -82,7 +82,16 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     if (cfg->backend > DSC_BACKEND_CUDA) return bad(msg, "config.backend is not a dsc_backend");
     if (cfg->parallel_for && (cfg->max_tasks == 0 || cfg->max_tasks > kMaxTasks))
         return bad(msg, "config.max_tasks must be in [1, 4096] when parallel_for is set");
-#if defined(DESCENT_NO_PENALTY) && defined(DESCENT_NO_AVERAGE)  // one message: the M0+'s flash
+#if defined(DESCENT_NO_PENALTY) && defined(DESCENT_NO_AVERAGE) && defined(DESCENT_NO_LOSSES)
+    // One check, one message: the M0+'s flash. epsilon must still be a valid value, so that
+    // every blob field is validated.
+    if (bits_of(cfg->alpha) != 0u || cfg->average || cfg->loss != DSC_LOSS_DEFAULT ||
+        (bits_of(cfg->epsilon) >= 0x7F800000u && bits_of(cfg->epsilon) != 0x80000000u)) {
+        if (msg) *msg = "config.alpha, average, loss, epsilon: not in this build (DESCENT_PENALTY, "
+                        "DESCENT_AVERAGE, DESCENT_LOSSES)";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#elif defined(DESCENT_NO_PENALTY) && defined(DESCENT_NO_AVERAGE)  // one message: flash
     if (bits_of(cfg->alpha) != 0u || cfg->average) {
         if (msg) *msg = "config.alpha, config.average: not in this build (DESCENT_PENALTY, DESCENT_AVERAGE)";
         return DSC_ERR_UNSUPPORTED;
@@ -120,6 +129,42 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
 #endif
     if (bits_of(cfg->l1_ratio) > 0x3F800000u && bits_of(cfg->l1_ratio) != 0x80000000u)
         return bad(msg, "config.l1_ratio must be in [0, 1]");
+#if defined(DESCENT_NO_PENALTY) && defined(DESCENT_NO_AVERAGE) && defined(DESCENT_NO_LOSSES)
+    // checked above, with alpha and average
+#elif defined(DESCENT_NO_LOSSES)
+    // One check and one message (firmware flash): the field this build lacks, and its
+    // parameter, which must still be a valid value so that every blob field is validated.
+    if (cfg->loss != DSC_LOSS_DEFAULT ||
+        (bits_of(cfg->epsilon) >= 0x7F800000u && bits_of(cfg->epsilon) != 0x80000000u)) {
+        if (msg) *msg = "config.loss, config.epsilon: not in this build (DESCENT_LOSSES)";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#else
+    if (cfg->loss > DSC_LOSS_HINGE) return bad(msg, "config.loss is not a dsc_loss_kind");
+    if (bits_of(cfg->epsilon) >= 0x7F800000u && bits_of(cfg->epsilon) != 0x80000000u)
+        return bad(msg, "config.epsilon must be finite and >= 0");
+    if (cfg->loss != DSC_LOSS_DEFAULT) {
+        const char *why = nullptr;
+        if (cfg->kind == DSC_LINEAR ? cfg->loss == DSC_LOSS_HINGE
+                                    : cfg->kind != DSC_LOGISTIC || cfg->loss != DSC_LOSS_HINGE)
+            why = "config.loss: LINEAR takes HUBER, EPSILON_INSENSITIVE and "
+                  "SQUARED_EPSILON_INSENSITIVE, LOGISTIC takes HINGE, other kinds DEFAULT only";
+        else if (cfg->solver == DSC_SOLVER_NEWTON)
+            why = "config.loss: the NEWTON solver takes the DEFAULT loss only: use solver GD (or AUTO)";
+        else if (cfg->backend == DSC_BACKEND_CUDA)
+            why = "config.loss: the CUDA backend takes the DEFAULT loss only: use a CPU backend";
+        else if (cfg->lr == 0.0f &&
+                 (cfg->loss == DSC_LOSS_EPSILON_INSENSITIVE || cfg->loss == DSC_LOSS_HINGE))
+            why = "config.loss: EPSILON_INSENSITIVE and HINGE have no gradient at their kinks, so "
+                  "the automatic rate (lr = 0) does not apply: set config.lr (and a schedule)";
+        if (why) {
+            if (msg) *msg = why;
+            return DSC_ERR_UNSUPPORTED;
+        }
+        if (cfg->loss == DSC_LOSS_HUBER && !(cfg->epsilon > 0.0f))
+            return bad(msg, "config.epsilon must be > 0 for HUBER (its threshold)");
+    }
+#endif
 #ifdef DESCENT_NO_NEWTON
     if (cfg->standardize == DSC_STANDARDIZE_ON || cfg->solver == DSC_SOLVER_NEWTON) {
         if (msg) *msg = "this build has no NEWTON solver or standardization (DESCENT_NEWTON=OFF)";
@@ -127,6 +172,7 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     }
 #endif
     const Resolved r = resolve(*cfg);
+#ifndef DESCENT_NO_NEWTON  // else resolve() never picks NEWTON nor standardization
     if (r.newton) {
         if (cfg->batch_size != 0)
             return bad(msg, "the NEWTON solver works on the full batch: set config.batch_size = 0");
@@ -143,6 +189,7 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
             return bad(msg, "the NEWTON solver supports at most DSC_NEWTON_MAX_PARAMS (1024) "
                             "parameters: use solver GD");
     }
+#endif
 #ifndef DESCENT_NO_PENALTY
     if (cfg->kind == DSC_LEGENDRE3 && cfg->alpha > 0.0f) {
         if (msg) *msg = "config.alpha: LEGENDRE3 takes no penalty";
@@ -156,11 +203,13 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
         return DSC_ERR_UNSUPPORTED;
     }
 #endif
+#ifndef DESCENT_NO_NEWTON
     if (cfg->backend == DSC_BACKEND_CUDA && (r.newton || r.standardize)) {
         if (msg) *msg = "the CUDA backend trains with GD on raw features: set config.solver = GD "
                         "and config.standardize = OFF (or AUTO)";
         return DSC_ERR_UNSUPPORTED;
     }
+#endif
     if (cfg->kind == DSC_LEGENDRE3 && cfg->lr == 0.0f && !r.newton) {
         if (msg) *msg = "automatic mode (lr = 0) for LEGENDRE3, whose loss is not convex, needs "
                         "the NEWTON solver on the full batch: set config.lr, or batch_size = 0";
@@ -208,6 +257,15 @@ dsc_status check_data(const dsc_config &cfg, const float *X, const float *y, siz
             if (msg) *msg = "logistic labels must lie in [0, 1]";
             return DSC_ERR_LABEL_RANGE;
         }
+#ifndef DESCENT_NO_LOSSES
+        if (cfg.loss == DSC_LOSS_HINGE) {
+            for (size_t i = 0; i < n; ++i) out |= (uint32_t)(y[i] != 0.0f && y[i] != 1.0f);
+            if (out) {
+                if (msg) *msg = "HINGE loss: labels must be exactly 0 or 1";
+                return DSC_ERR_LABEL_RANGE;
+            }
+        }
+#endif
     }
     return DSC_OK;
 }

@@ -323,6 +323,16 @@ inline void parse_fit_case(Input &in, FitCase *fc) {
         const uint8_t s = in.u8();
         c.average = s < 128 ? 0u : s < 248 ? (uint32_t)(s % 80) : in.u32();
     }
+    // Fields of format 4 (the robust losses), after those: zero bytes mean DEFAULT, and an
+    // epsilon byte of 0 the default 0.1.
+    {
+        const uint8_t s = in.u8();
+        c.loss = s < 96 ? 0u : s < 248 ? (uint32_t)(s % 5) : in.u32();
+    }
+    {
+        const uint8_t s = in.u8();
+        if (s >= 1) c.epsilon = s < 200 ? (float)(s - 1) / 50.0f : s < 232 ? 0.0f : pick_value(in);
+    }
 }
 
 inline uint32_t expected_param_count(const dsc_config &c) {
@@ -406,6 +416,9 @@ inline dsc_status expected_data_status(const dsc_config &c, const float *X, cons
     if (c.kind == DSC_LOGISTIC)
         for (size_t i = 0; i < n; ++i)
             if (!(y[i] >= 0.0f && y[i] <= 1.0f)) return DSC_ERR_LABEL_RANGE;
+    if (c.kind == DSC_LOGISTIC && c.loss == DSC_LOSS_HINGE)  // hinge: labels exactly 0 or 1
+        for (size_t i = 0; i < n; ++i)
+            if (y[i] != 0.0f && y[i] != 1.0f) return DSC_ERR_LABEL_RANGE;
     return DSC_OK;
 }
 

@@ -74,21 +74,26 @@ struct Guarded {
     Guarded &operator=(const Guarded &) = delete;
 };
 
-enum Op { LinMse, LinBce, PolyMse, Leg3Mse, LinPredict, PolyPredict, Leg3Predict, LinGram, PolyGram, ExpNeg, Log1p, kOps };
+enum Op { LinMse, LinBce, PolyMse, Leg3Mse, LinPredict, PolyPredict, Leg3Predict, LinGram, PolyGram, ExpNeg, Log1p, LinRobust, kOps };
 
 const char *op_name(int op) {
     static const char *const kNames[] = {"linear_mse", "linear_bce", "poly_mse", "legendre3_mse",
                                          "linear_predict", "poly_predict", "legendre3_predict",
-                                         "linear_gram", "poly_gram", "exp_neg", "log1p_unit"};
+                                         "linear_gram", "poly_gram", "exp_neg", "log1p_unit",
+                                         "linear_robust"};
     return kNames[op];
 }
 
-bool is_linear(int op) { return op == LinMse || op == LinBce || op == LinPredict || op == LinGram; }
+bool is_linear(int op) {
+    return op == LinMse || op == LinBce || op == LinPredict || op == LinGram || op == LinRobust;
+}
 bool is_poly(int op) { return op == PolyMse || op == PolyPredict || op == PolyGram; }
 
 struct Case {
     int op = 0;
     uint32_t cols = 1, degree = 0;
+    uint32_t loss = 1;  // LinRobust: a kernels.h RowLoss, and its parameter
+    float eps = 0.5f;
     size_t nrows = 1, begin = 0, count = 1;
     std::vector<uint32_t> idx;  // empty: contiguous rows begin..begin+count
     std::vector<float> X, y, theta, v;  // v: exp / log1p inputs
@@ -140,9 +145,16 @@ void parse(fz::Input &in, Case *c) {
     }
     c->X.resize(c->nrows * c->cols);
     for (float &x : c->X) x = grid_x(in, op);
+    if (op == LinRobust) {
+        c->loss = 1 + in.u8() % 4;
+        c->eps = (float)(in.u8() % 33) / 8.0f;  // [0, 4], grid 1/8: kinks on the data's grid
+        if (c->loss == dsc::kRowHuber && c->eps == 0.0f) c->eps = 0.125f;
+    }
     c->y.resize(c->nrows);
     for (float &t : c->y) {
-        if (op == LinBce) {
+        if (op == LinRobust && c->loss == dsc::kRowHinge) {
+            t = (float)(in.u8() & 1);  // labels 0 / 1
+        } else if (op == LinBce) {
             const uint8_t s = in.u8();
             t = s < 128 ? (float)(s & 1) : (float)in.u8() / 256.0f;  // labels in [0, 1]
         } else {
@@ -200,6 +212,42 @@ std::vector<double> bounds(const Case &c, const dsc::RowSet &rs) {
     const uint32_t d = c.cols, k = c.degree;
     const double sum_gamma = gam(280);  // block sums (<= 256 rows), lane trees, double folds
     std::vector<double> A;
+    if (op == LinRobust) {
+        // Per row, either path's z is within ez = gz S of the exact one and r = z - y rounds
+        // once more; every loss here is 2(|r| + 1)-Lipschitz in z and its derivative
+        // 2-Lipschitz, except at the kinks of epsilon-insensitive (|r| = eps) and hinge
+        // (s z = 1), where the derivative jumps by 1: a row whose exact value lies within
+        // the two paths' rounding of a kink may take either side, and adds that jump.
+        A.assign(d + 2, 0.0);
+        std::vector<double> e(d + 2, 0.0);
+        const double gz = gam(d + 10);
+        for (size_t r = 0; r < rs.count; ++r) {
+            const RowView rv = row(c, rs, r);
+            double S = std::fabs(t[0]), z = t[0];
+            for (uint32_t j = 0; j < d; ++j) {
+                S += std::fabs((double)t[j + 1] * rv.x[j]);
+                z += (double)t[j + 1] * rv.x[j];
+            }
+            const double ay = std::fabs((double)rv.y), R = S + ay, ez = gz * S;
+            const double win = 2 * ez + 4 * kU * (R + 1) + 1e-30;
+            double jump = 0.0;
+            if (c.loss == dsc::kRowEpsIns && std::fabs(std::fabs(z - rv.y) - c.eps) <= win) jump = 1.0;
+            if (c.loss == dsc::kRowHinge && std::fabs((2.0 * rv.y - 1.0) * z - 1.0) <= win) jump = 1.0;
+            const double dl = 2 * (R + 1) * (2 * ez + 4 * kU * (R + 1)) + 8 * kU * (R * R + R + 1);
+            const double dg = 2 * (2 * ez + 4 * kU * (R + 1)) + jump;
+            e[0] += dl;
+            A[0] += R * R + R + 1 + S;
+            e[1] += dg;
+            A[1] += 2 * R + 1;
+            for (uint32_t j = 0; j < d; ++j) {
+                e[j + 2] += std::fabs(rv.x[j]) * dg;
+                A[j + 2] += std::fabs(rv.x[j]) * (2 * R + 1);
+            }
+        }
+        std::vector<double> b(d + 2);
+        for (size_t j = 0; j < b.size(); ++j) b[j] = 2 * (e[j] + sum_gamma * A[j]);
+        return b;
+    }
     if (op == LinMse || op == LinBce || op == LinGram) {
         A.assign(d + 2, 0.0);
         double max_sq = 0.0;
@@ -334,6 +382,14 @@ Result run(const dsc::KernelTable &k, const Case &c, const dsc::RowSet &rs) {
         res.out.push_back(loss);
         for (double g : grad) res.out.push_back(g);
         res.loss_only = lf(rs, th, c.degree);
+    } else if (op == LinRobust) {
+        std::vector<float> acc(p, 0.0f);
+        std::vector<double> grad(p, 0.0);
+        double loss = 0.0;
+        k.linear_robust(rs, th, c.loss, c.eps, acc.data(), grad.data(), &loss);
+        res.out.push_back(loss);
+        for (double g : grad) res.out.push_back(g);
+        k.linear_robust(rs, th, c.loss, c.eps, nullptr, nullptr, &res.loss_only);
     } else if (op <= Leg3Predict) {
         std::vector<float> o(rs.count, 0.0f);
         const dsc::PredictFn fn = op == LinPredict ? k.linear_predict
@@ -364,7 +420,7 @@ void compare(const char *path, const Case &c, const Result &ref, const Result &g
             FUZZ_CHECK(!"SIMD and scalar disagree beyond the rounding bound");
         }
     }
-    if (c.op <= Leg3Mse) {
+    if (c.op <= Leg3Mse || c.op == LinRobust) {
         // The loss-only pass sums the same terms: the same bound against the scalar loss.
         const double diff = std::fabs(got.loss_only - ref.out[0]);
         if (!(diff <= bound[0])) {

@@ -107,6 +107,29 @@ std::vector<uint8_t> penalized_blob(uint32_t kind, bool standardized) {
     return fz::save_of(m, false);
 }
 
+// Format 4's fields in use: a robust loss (Huber on LINEAR, hinge on LOGISTIC) after a few
+// momentum SGD epochs.
+std::vector<uint8_t> robust_blob(uint32_t kind) {
+    dsc_config c;
+    dsc_config_init(&c, (dsc_model_kind)kind, 3);
+    c.backend = DSC_BACKEND_SCALAR;
+    c.max_epochs = 3;
+    c.batch_size = 4;
+    c.momentum = 0.5f;
+    c.lr = 0.01f;
+    c.loss = kind == DSC_LINEAR ? DSC_LOSS_HUBER : DSC_LOSS_HINGE;
+    c.epsilon = 0.5f;
+    fz::Arena a(dsc_arena_size(&c), 0);
+    dsc_model *m = nullptr;
+    FUZZ_CHECK(dsc_create(&c, a.data, a.bytes, &m) == DSC_OK);
+    const size_t n = 16;
+    const std::vector<float> X = fz::probe_rows(3, n, kind);
+    std::vector<float> y(n);
+    for (size_t i = 0; i < n; ++i) y[i] = kind == DSC_LINEAR ? 0.5f * X[i * 3] + 0.25f : (float)(i & 1);
+    FUZZ_CHECK(dsc_fit(m, X.data(), y.data(), n, nullptr) == DSC_OK);
+    return fz::save_of(m, false);
+}
+
 void load_seeds(const std::string &dir, const std::string &data_dir) {
     const char *kinds[] = {"", "linear", "logistic", "polynomial", "legendre3"};
     for (uint32_t k = DSC_LINEAR; k <= DSC_LEGENDRE3; ++k) {
@@ -118,6 +141,8 @@ void load_seeds(const std::string &dir, const std::string &data_dir) {
     put(dir, "linear_diverged.dscb", blob(DSC_LINEAR, true, true, false, true));
     put(dir, "linear_enet_averaged.dscb", penalized_blob(DSC_LINEAR, false));
     put(dir, "polynomial_enet_averaged_std.dscb", penalized_blob(DSC_POLYNOMIAL, true));
+    put(dir, "linear_huber.dscb", robust_blob(DSC_LINEAR));
+    put(dir, "logistic_hinge.dscb", robust_blob(DSC_LOGISTIC));
     for (const char *f : {"linear_d3.dscb", "logistic_momentum.dscb", "poly_predictor.dscb",
                           "linear_std_v2.dscb"}) {
         std::vector<uint8_t> b;
@@ -155,6 +180,9 @@ void fit_seeds(const std::string &dir) {
         // Issue 12's fields (read last by parse_fit_case): a penalized and an averaged fit.
         {"linear_penalized_ok", DSC_LINEAR, DSC_OK, false, false},
         {"logistic_averaged_ok", DSC_LOGISTIC, DSC_OK, false, false},
+        // Format 4's fields (read after those): a robust loss (random labels are rarely the
+        // 0 / 1 that hinge needs: the fuzzer mutates its way there).
+        {"linear_robust_loss_ok", DSC_LINEAR, DSC_OK, false, false},
     };
     Rng r{2026};
     size_t left = sizeof wants / sizeof wants[0];
@@ -178,6 +206,8 @@ void fit_seeds(const std::string &dir) {
             const bool needs_avg = name.find("averaged") != std::string::npos;
             if ((fc.cfg.alpha > 0.0f) != needs_alpha && needs_alpha) continue;
             if ((fc.cfg.average != 0) != needs_avg && needs_avg) continue;
+            const bool needs_loss = name.find("robust") != std::string::npos;
+            if (needs_loss && fc.cfg.loss == DSC_LOSS_DEFAULT) continue;
             const bool hit = w.config_rejected ? rejected
                                                : !rejected && s.ran && fc.cfg.kind == w.kind &&
                                                      s.fit == w.fit && fc.n >= 8;
@@ -197,7 +227,8 @@ void fit_seeds(const std::string &dir) {
 void kernel_seeds(const std::string &dir) {
     static const char *const kOps[] = {"linear_mse", "linear_bce", "poly_mse", "legendre3_mse",
                                        "linear_predict", "poly_predict", "legendre3_predict",
-                                       "linear_gram", "poly_gram", "exp_neg", "log1p_unit"};
+                                       "linear_gram", "poly_gram", "exp_neg", "log1p_unit",
+                                       "linear_robust"};
     Rng r{77};
     for (uint8_t op = 0; op < 11; ++op) {
         std::vector<uint8_t> b = random_bytes(r, 2400);
@@ -215,6 +246,15 @@ void kernel_seeds(const std::string &dir) {
         b[1] = (uint8_t)i;  // kind 1 + i
         put(dir, "B_api_" + std::to_string(i), b);
     }
+    // Added with the robust losses (drawn last, so the seeds above stay as they were).
+    std::vector<uint8_t> b = random_bytes(r, 2400);
+    b[0] = 0;
+    b[1] = 11;  // linear_robust
+    b[2] = 18;
+    b[3] = 3;
+    b[4] = 44;
+    b[5] = 1;
+    put(dir, std::string("A_") + kOps[11], b);
 }
 
 }  // namespace

@@ -312,7 +312,7 @@ def test_fitted_estimator_is_local_afterwards(data):
     ref = descent.LinearRegression().fit(X, y)
     # predict, loss and score need no other rank; pickling and clone work as usual
     assert np.array_equal(est.predict(X[:100]), ref.predict(X[:100]))
-    assert est.loss(X, y) == ref.loss(X, y)
+    assert est.compute_loss(X, y) == ref.compute_loss(X, y)
     same_fit(pickle.loads(pickle.dumps(est)), ref)
     est.partial_fit(X, y)  # a plain local partial_fit
     ref.partial_fit(X, y)

@@ -100,6 +100,9 @@ class Config(ctypes.Structure):
         ("alpha", ctypes.c_float),
         ("l1_ratio", ctypes.c_float),
         ("average", ctypes.c_uint32),
+        # 0.5: the robust losses (dsc_loss_kind) and their epsilon
+        ("loss", ctypes.c_uint32),
+        ("epsilon", ctypes.c_float),
     ]
 
 

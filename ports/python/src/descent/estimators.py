@@ -449,8 +449,10 @@ class _DescentEstimator(_Base):
             return 1.0 if ss_res == 0.0 else 0.0
         return 1.0 - ss_res / ss_tot
 
-    def loss(self, X, y):
-        """Loss (cfg.reduction) of the current parameters on (X, y), without training."""
+    def compute_loss(self, X, y):
+        """Loss (cfg.reduction: the model's loss, e.g. Huber) of the current parameters on (X, y),
+        without training. (Named compute_loss: `loss` is the loss-function parameter, as in
+        scikit-learn.)"""
         self._check_fitted()
         X = self._check_X(X, reset=False)
         y = self._check_y(y, X.shape[0], reset=False)
@@ -589,6 +591,22 @@ class _PenaltyMixin:
         self._penalty_config(cfg)
 
 
+# scikit-learn's SGD loss names -> dsc_loss_kind (descent.h): the same formulas.
+_REGRESSION_LOSSES = {"squared_error": 0, "huber": 1, "epsilon_insensitive": 2,
+                      "squared_epsilon_insensitive": 3}
+_CLASSIFICATION_LOSSES = {"log_loss": 0, "hinge": 4}
+
+
+def _loss_config(est, cfg, table):
+    if not isinstance(est.loss, str) or est.loss not in table:
+        raise ValueError(f"loss must be one of {sorted(table)}, got {est.loss!r}")
+    eps = float(getattr(est, "epsilon", 0.1))  # LogisticRegression's hinge has none
+    if not np.isfinite(eps) or eps < 0:
+        raise ValueError(f"epsilon must be finite and >= 0, got {eps!r}")
+    cfg.loss = table[est.loss]
+    cfg.epsilon = eps
+
+
 def _penalized_init(self, kw, penalty, alpha, l1_ratio, average):
     _DescentEstimator.__init__(self, **kw)
     self.penalty = penalty
@@ -606,12 +624,29 @@ class LinearRegression(_PenaltyMixin, _Regressor, _DescentEstimator):
     ElasticNet's. The library's loss is the mean squared error without the 1/2, so
     config.alpha is 2 alpha (the same minimizer). With ``lr=0`` the features are standardized
     (``standardize='auto'``) and the penalty then acts on the standardized weights; pass
-    ``standardize='off'`` for scikit-learn's raw-feature penalty."""
+    ``standardize='off'`` for scikit-learn's raw-feature penalty.
+
+    ``loss`` and ``epsilon`` as scikit-learn's SGDRegressor: 'squared_error' (default),
+    'huber' (quadratic within epsilon of the target, linear beyond: robust to outliers),
+    'epsilon_insensitive' (SVR's: zero within epsilon, then |r| - epsilon) and
+    'squared_epsilon_insensitive', with scikit-learn's formulas (README "Robust losses").
+    These train by GD / SGD (solver 'auto' picks GD). 'huber' and
+    'squared_epsilon_insensitive' take ``lr=0`` (the automatic rate, to the optimum);
+    'epsilon_insensitive' has no gradient at its kinks and needs an explicit ``lr``. The
+    penalty's alpha is then scikit-learn's as it is (those losses carry no factor 1/2)."""
 
     _kind = "linear"
-    _alpha_scale = 2.0
 
-    def __init__(self, *, penalty=None, alpha=0.0001, l1_ratio=0.15, average=False,
+    @property
+    def _alpha_scale(self):
+        return 2.0 if self.loss == "squared_error" else 1.0
+
+    def _extra_config(self, cfg):
+        _loss_config(self, cfg, _REGRESSION_LOSSES)
+        self._penalty_config(cfg)
+
+    def __init__(self, *, loss="squared_error", epsilon=0.1, penalty=None, alpha=0.0001,
+                 l1_ratio=0.15, average=False,
                  max_epochs=1000, lr=0.0, batch_size=0, shuffle=True, random_state=0,
                  momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
@@ -624,6 +659,8 @@ class LinearRegression(_PenaltyMixin, _Regressor, _DescentEstimator):
             power_t=power_t, tol=tol, n_iter_no_change=n_iter_no_change, reduction=reduction,
             backend=backend, standardize=standardize, solver=solver, conv_tol=conv_tol,
             verbose=verbose, n_jobs=n_jobs), penalty, alpha, l1_ratio, average)
+        self.loss = loss
+        self.epsilon = epsilon
 
     @property
     def coef_(self):
@@ -642,11 +679,20 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
     ``penalty``, ``alpha``, ``l1_ratio`` and ``average`` as scikit-learn's SGDClassifier with
     ``loss='log_loss'``: the objective is the mean log-loss + alpha (l1_ratio |w|_1 +
     (1 - l1_ratio)/2 |w|^2), the intercept unpenalized (scikit-learn's LogisticRegression
-    with C: alpha = 1 / (C n)). weight_decay adds torch's coupled L2 on every parameter."""
+    with C: alpha = 1 / (C n)). weight_decay adds torch's coupled L2 on every parameter.
+
+    ``loss='hinge'`` trains a linear SVM (scikit-learn's SGDClassifier hinge: max(0, 1 - s z),
+    s = +-1) by GD / SGD with an explicit ``lr``; predict and decision_function work, and
+    predict_proba is not available (as in scikit-learn)."""
 
     _kind = "logistic"
 
-    def __init__(self, *, penalty=None, alpha=0.0001, l1_ratio=0.15, average=False,
+    def _extra_config(self, cfg):
+        _loss_config(self, cfg, _CLASSIFICATION_LOSSES)
+        self._penalty_config(cfg)
+
+    def __init__(self, *, loss="log_loss", penalty=None, alpha=0.0001, l1_ratio=0.15,
+                 average=False,
                  max_epochs=1000, lr=0.0, batch_size=0, shuffle=True, random_state=0,
                  momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
@@ -659,6 +705,7 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
             power_t=power_t, tol=tol, n_iter_no_change=n_iter_no_change, reduction=reduction,
             backend=backend, standardize=standardize, solver=solver, conv_tol=conv_tol,
             verbose=verbose, n_jobs=n_jobs), penalty, alpha, l1_ratio, average)
+        self.loss = loss
 
     def _labels(self, y, n):
         """y validated as class labels (any dtype), 1-D with n entries; not yet encoded."""
@@ -709,7 +756,9 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
         return tags
 
     def predict_proba(self, X):
-        """(n, 2): probabilities of classes_[0] and classes_[1]."""
+        """(n, 2): probabilities of classes_[0] and classes_[1] (log_loss only)."""
+        if self.loss != "log_loss":
+            raise AttributeError(f"probability estimates are not available for loss={self.loss!r}")
         p = self._raw_predict(X, "dsc_predict")
         return np.stack([1.0 - p, p], axis=1)
 
@@ -882,11 +931,16 @@ def load(blob):
     if cls is PolynomialRegression:
         params["degree"] = int(cfg.degree)
     if cls in (LinearRegression, LogisticRegression):
+        table = _REGRESSION_LOSSES if cls is LinearRegression else _CLASSIFICATION_LOSSES
+        params["loss"] = {v: k for k, v in table.items()}[int(cfg.loss)]
+        if cls is LinearRegression:
+            params["epsilon"] = float(cfg.epsilon)
+        scale = 2.0 if params["loss"] == "squared_error" else 1.0
         a = float(cfg.alpha)
         r = float(cfg.l1_ratio)
         params["penalty"] = None if a == 0 else "l2" if r == 0 else "l1" if r == 1 else "elasticnet"
         if a != 0:
-            params["alpha"] = a / cls._alpha_scale
+            params["alpha"] = a / scale
             params["l1_ratio"] = r
         params["average"] = int(cfg.average) if cfg.average > 1 else bool(cfg.average)
     est.set_params(**params)
