@@ -53,7 +53,7 @@ constexpr size_t kConfigBytes = 8 * 4 + 8 + 6 * 4;
 constexpr size_t kStateBytes = 8 + 3 * 4 + 3 * 4;
 constexpr size_t kV2Bytes = 3 * 4 + 2 * 4;
 constexpr size_t kV3Bytes = 4 * 4 + 2 * 8;
-constexpr size_t kV4Bytes = 2 * 4;
+constexpr size_t kV4Bytes = 8;  // u32 loss, f32 epsilon
 
 struct Writer {
     uint8_t *p;
