@@ -18,26 +18,9 @@
 namespace {
 
 using dsct::Model;
+using dsct::Loaded;
+using dsct::save_full;
 namespace R = robust_ref;
-
-std::vector<uint8_t> save_full(const dsc_model *m) {
-    std::vector<uint8_t> b(dsc_save_size(m));
-    size_t w = 0;
-    REQUIRE(dsc_save(m, b.data(), b.size(), &w) == DSC_OK);
-    b.resize(w);
-    return b;
-}
-
-struct Loaded {
-    std::vector<uint64_t> arena;
-    dsc_model *m = nullptr;
-    explicit Loaded(const std::vector<uint8_t> &blob) {
-        size_t need = 0;
-        REQUIRE(dsc_load_arena_size(blob.data(), blob.size(), &need) == DSC_OK);
-        arena.assign(need / 8 + 1, 0);
-        REQUIRE(dsc_load(blob.data(), blob.size(), arena.data(), need, &m) == DSC_OK);
-    }
-};
 
 // float64 mean objective of a LINEAR model under the given loss (the reference's formulas).
 double objective(int loss, double e, const std::vector<float> &theta) {

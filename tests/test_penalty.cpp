@@ -18,6 +18,8 @@
 namespace {
 
 using dsct::Model;
+using dsct::Loaded;
+using dsct::save_full;
 
 dsc_config gd_config(dsc_model_kind kind, uint32_t d) {
     dsc_config c;
@@ -34,24 +36,6 @@ std::vector<float> iterate(const dsc_model *m) {
     const float *p = dsc::params(m);
     return std::vector<float>(p, p + m->n_params);
 }
-
-std::vector<uint8_t> save_full(const dsc_model *m) {
-    std::vector<uint8_t> b(dsc_save_size(m));
-    size_t w = 0;
-    REQUIRE(dsc_save(m, b.data(), b.size(), &w) == DSC_OK);
-    return b;
-}
-
-struct Loaded {
-    std::vector<uint64_t> arena;
-    dsc_model *m = nullptr;
-    explicit Loaded(const std::vector<uint8_t> &blob) {
-        size_t need = 0;
-        REQUIRE(dsc_load_arena_size(blob.data(), blob.size(), &need) == DSC_OK);
-        arena.assign(need / 8 + 1, 0);
-        REQUIRE(dsc_load(blob.data(), blob.size(), arena.data(), need, &m) == DSC_OK);
-    }
-};
 
 // descent's objective in float64: loss (mean) + alpha (r |w|_1 + (1 - r)/2 |w|^2).
 double objective(unsigned kind, const float *X, const float *y, size_t n, size_t d,

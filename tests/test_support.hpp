@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include <doctest/doctest.h>
+
 #include "descent.h"
 
 namespace dsct {
@@ -35,6 +37,27 @@ inline void raw_gd(dsc_config *c) {
     c->standardize = DSC_STANDARDIZE_OFF;
     c->conv_tol = -1.0f;
 }
+
+// The full blob of a model (dsc_save).
+inline std::vector<uint8_t> save_full(const dsc_model *m) {
+    std::vector<uint8_t> b(dsc_save_size(m));
+    size_t w = 0;
+    REQUIRE(dsc_save(m, b.data(), b.size(), &w) == DSC_OK);
+    b.resize(w);
+    return b;
+}
+
+// A model loaded from a blob, in an arena of exactly the size dsc_load_arena_size asks for.
+struct Loaded {
+    std::vector<uint64_t> arena;
+    dsc_model *m = nullptr;
+    explicit Loaded(const std::vector<uint8_t> &blob) {
+        size_t need = 0;
+        REQUIRE(dsc_load_arena_size(blob.data(), blob.size(), &need) == DSC_OK);
+        arena.assign(need / 8 + 1, 0);
+        REQUIRE(dsc_load(blob.data(), blob.size(), arena.data(), need, &m) == DSC_OK);
+    }
+};
 
 // A model and the arena it lives in.
 struct Model {

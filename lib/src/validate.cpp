@@ -23,6 +23,12 @@ inline bool finite(float v) {
     return (bits & 0x7F800000u) != 0x7F800000u;
 }
 
+// Not a finite value >= 0 (-0 included), read as bits: no float compare, which soft-float
+// cores make a library call.
+inline bool not_finite_nonneg(float v) {
+    return bits_of(v) >= 0x7F800000u && bits_of(v) != 0x80000000u;
+}
+
 dsc_status bad(const char **msg, const char *text) {
     if (msg) *msg = text;
     return DSC_ERR_INVALID_ARGUMENT;
@@ -86,7 +92,7 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     // One check, one message: the M0+'s flash. epsilon must still be a valid value, so that
     // every blob field is validated.
     if (bits_of(cfg->alpha) != 0u || cfg->average || cfg->loss != DSC_LOSS_DEFAULT ||
-        (bits_of(cfg->epsilon) >= 0x7F800000u && bits_of(cfg->epsilon) != 0x80000000u)) {
+        not_finite_nonneg(cfg->epsilon)) {
         if (msg) *msg = "config.alpha, average, loss, epsilon: not in this build (DESCENT_PENALTY, "
                         "DESCENT_AVERAGE, DESCENT_LOSSES)";
         return DSC_ERR_UNSUPPORTED;
@@ -124,7 +130,7 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     // As bits (no float compares, which soft-float cores make library calls): +0 and -0 up
     // to the largest finite float, and +-0 up to 1.0f.
 #ifndef DESCENT_NO_PENALTY  // else any alpha but 0 was refused above
-    if (bits_of(cfg->alpha) >= 0x7F800000u && bits_of(cfg->alpha) != 0x80000000u)
+    if (not_finite_nonneg(cfg->alpha))
         return bad(msg, "config.alpha must be finite and >= 0");
 #endif
     if (bits_of(cfg->l1_ratio) > 0x3F800000u && bits_of(cfg->l1_ratio) != 0x80000000u)
@@ -135,13 +141,13 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     // One check and one message (firmware flash): the field this build lacks, and its
     // parameter, which must still be a valid value so that every blob field is validated.
     if (cfg->loss != DSC_LOSS_DEFAULT ||
-        (bits_of(cfg->epsilon) >= 0x7F800000u && bits_of(cfg->epsilon) != 0x80000000u)) {
+        not_finite_nonneg(cfg->epsilon)) {
         if (msg) *msg = "config.loss, config.epsilon: not in this build (DESCENT_LOSSES)";
         return DSC_ERR_UNSUPPORTED;
     }
 #else
     if (cfg->loss > DSC_LOSS_HINGE) return bad(msg, "config.loss is not a dsc_loss_kind");
-    if (bits_of(cfg->epsilon) >= 0x7F800000u && bits_of(cfg->epsilon) != 0x80000000u)
+    if (not_finite_nonneg(cfg->epsilon))
         return bad(msg, "config.epsilon must be finite and >= 0");
     if (cfg->loss != DSC_LOSS_DEFAULT) {
         const char *why = nullptr;
