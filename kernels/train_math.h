@@ -176,6 +176,10 @@ struct EpochRules {
     float tol;           // < 0: off
     uint32_t patience;   // n_iter_no_change
     double per_sample;   // epoch loss -> per-sample loss (1, or 1/n for sum reduction)
+#ifndef DESCENT_NO_EARLY_STOP  // (firmware: not in the frame of dsc_fit's deepest path)
+    bool watch_set = false;  // early stopping: the tol rule watches `watch` (the per-sample
+    double watch = 0.0;      // held-out loss) instead of the epoch loss
+#endif
 };
 
 // Bookkeeping after an epoch whose loss was finite: the safeguard, then scikit-learn's
@@ -185,7 +189,11 @@ DSC_HD uint32_t epoch_end(TrainState &st, const EpochRules &r, double epoch_loss
     if (r.safeguard && epoch_loss > (double)st.prev_loss * (1.0 + 1e-6)) st.lr *= 0.5f;
     st.prev_loss = (float)epoch_loss;
     if (r.tol < 0.0f) return 0;
+#ifndef DESCENT_NO_EARLY_STOP
+    const double ps = r.watch_set ? r.watch : epoch_loss * r.per_sample;
+#else
     const double ps = epoch_loss * r.per_sample;
+#endif
     if (ps > (double)st.best_loss - (double)r.tol) st.no_improve += 1;
     else st.no_improve = 0;
     if (ps < (double)st.best_loss) st.best_loss = (float)ps;

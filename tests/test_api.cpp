@@ -788,12 +788,14 @@ TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and
                             for (float lr : {0.0f, 0.01f}) {
                                 for (uint32_t stdz : {0u, 1u, 2u}) {
                                     for (uint32_t solver : {0u, 1u, 2u})
-                                    for (uint32_t extra : {0u, 1u, 2u}) {
-                                        // extra: 1 = an L1 penalty, 2 = averaging (GD only)
+                                    for (uint32_t extra : {0u, 1u, 2u, 3u}) {
+                                        // extra: 1 = an L1 penalty, 2 = averaging, 3 = early
+                                        // stopping (all GD only)
                                         dsc_config c;
                                         dsc_config_init(&c, kind, d);
                                         c.alpha = extra == 1 ? 0.1f : 0.0f;
                                         c.average = extra == 2 ? 3u : 0u;
+                                        c.early_stopping = extra == 3 ? 1u : 0u;
                                         c.degree = degree;
                                         c.batch_size = batch;
                                         c.shuffle = shuffle;
@@ -827,7 +829,8 @@ TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and
                                         REQUIRE(DSC_ARENA_BYTES(p, d, momentum != 0.0f, batch,
                                                                 shuffle, lr_auto, standardized,
                                                                 newton) +
-                                                    (extra == 2 ? DSC_ARENA_AVERAGE_BYTES(p) : 0u) ==
+                                                    (extra == 2 ? DSC_ARENA_AVERAGE_BYTES(p) : 0u) +
+                                                    (extra == 3 ? DSC_ARENA_EARLY_STOP_BYTES(p, batch) : 0u) ==
                                                 dsc_arena_size(&c));
                                         ++checked;
                                     }

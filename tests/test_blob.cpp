@@ -39,7 +39,9 @@ constexpr size_t alpha = 144, l1_ratio = 148, average = 152, prev_obj = 156, see
                  avg_count = 168;
 // format 4: the robust losses
 constexpr size_t loss = 176, epsilon = 180;
-constexpr size_t params_full = 184, params_full_v3 = 176, params_full_v2 = 144, params_full_v1 = 124, params_predictor = 28;
+// format 5: early stopping
+constexpr size_t early_stopping = 184, validation_fraction = 188;
+constexpr size_t params_full = 192, params_full_v4 = 184, params_full_v3 = 176, params_full_v2 = 144, params_full_v1 = 124, params_predictor = 28;
 }  // namespace off
 constexpr size_t kHeader = 28;
 
@@ -488,7 +490,7 @@ TEST_CASE("blob: round trip for every kind x optimizer") {
             CHECK(dsc_save(M.m, shortbuf.data(), 0, &written) == DSC_ERR_BUFFER_TOO_SMALL);
         }
         // Header fields as documented.
-        CHECK(rd16(blob, off::version) == 4);
+        CHECK(rd16(blob, off::version) == 5);
         CHECK(rd16(blob, off::flags) == 1);
         CHECK(rd32(blob, off::kind) == c.kind);
         CHECK(rd32(blob, off::n_params) == p);
@@ -683,7 +685,7 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
             hostile(*base, "magic lower case", [](Bytes &b) { std::memcpy(b.data(), "dscb", 4); });
             hostile(*base, "magic zero", [](Bytes &b) { wr32(b, off::magic, 0); });
             hostile(*base, "version 0", [](Bytes &b) { wr16(b, off::version, 0); });
-            hostile(*base, "version 5", [](Bytes &b) { wr16(b, off::version, 5); });
+            hostile(*base, "version 6", [](Bytes &b) { wr16(b, off::version, 6); });
             hostile(*base, "version 0xFFFF", [](Bytes &b) { wr16(b, off::version, 0xFFFF); });
             for (uint16_t bit = 1; bit != 0; bit = (uint16_t)(bit << 1)) {
                 if (bit == 1) continue;
@@ -885,7 +887,9 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
             wr64(b, off::avg_count, rd64(b, off::seen) + 1);
         });
         hostile(leg3.blob, "alpha on LEGENDRE3", [](Bytes &b) { wrf32(b, off::alpha, 0.5f); });
-        hostile(lin_plain.blob, "version 5", [](Bytes &b) { wr16(b, off::version, 5); });
+        hostile(lin_plain.blob, "version 6", [](Bytes &b) { wr16(b, off::version, 6); });
+        // As format 4, read 8 bytes short of its arrays: the lengths disagree.
+        hostile(lin_plain.blob, "version 4", [](Bytes &b) { wr16(b, off::version, 4); });
         hostile(lin_plain.blob, "version 0", [](Bytes &b) { wr16(b, off::version, 0); });
         // As format 3, read 8 bytes short of its arrays: the lengths disagree.
         hostile(lin_plain.blob, "version 3", [](Bytes &b) { wr16(b, off::version, 3); });
@@ -909,6 +913,36 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
             wrf32(b, off::epsilon, 1.5f);
         });
         benign(lin_plain.blob, "epsilon 0 (DEFAULT loss)", [](Bytes &b) { wrf32(b, off::epsilon, 0.0f); });
+    }
+    SUBCASE("format 5: early stopping") {
+        // early_stopping changes the arena (its block), so the hostile values are the ones a
+        // layout could be built for but the config check refuses.
+        hostile(lin_plain.blob, "early_stopping 2", [](Bytes &b) { wr32(b, off::early_stopping, 2); });
+        hostile(lin_plain.blob, "early_stopping 0xFFFFFFFF",
+                [](Bytes &b) { wr32(b, off::early_stopping, 0xFFFFFFFFu); });
+        hostile(lin_plain.blob, "validation_fraction 0", [](Bytes &b) { wrf32(b, off::validation_fraction, 0.0f); });
+        hostile(lin_plain.blob, "validation_fraction -0", [](Bytes &b) { wrf32(b, off::validation_fraction, -0.0f); });
+        hostile(lin_plain.blob, "validation_fraction 1", [](Bytes &b) { wrf32(b, off::validation_fraction, 1.0f); });
+        hostile(lin_plain.blob, "validation_fraction NaN", [](Bytes &b) { wrf32(b, off::validation_fraction, kNaN); });
+        hostile(lin_plain.blob, "validation_fraction +inf", [](Bytes &b) { wrf32(b, off::validation_fraction, kInf); });
+        hostile(lin_plain.blob, "validation_fraction -0.1", [](Bytes &b) { wrf32(b, off::validation_fraction, -0.1f); });
+        hostile(lin_plain.blob, "early stopping with NEWTON", [](Bytes &b) {
+            wr32(b, off::early_stopping, 1);
+            wr32(b, off::solver, DSC_SOLVER_NEWTON);
+            wrf32(b, off::lr, 0.0f);  // what NEWTON needs: early stopping is the fault
+        });
+        hostile(lin_plain.blob, "early stopping with average", [](Bytes &b) {
+            wr32(b, off::early_stopping, 1);
+            wr32(b, off::average, 3);
+        });
+        hostile(lin_plain.blob, "early stopping with n_iter_no_change 0", [](Bytes &b) {
+            wr32(b, off::early_stopping, 1);
+            wr32(b, off::n_iter_no_change, 0);
+        });
+        // Controls: the same fields with acceptable values load (and, with early stopping on,
+        // into the larger arena it needs).
+        benign(lin_plain.blob, "validation_fraction 0.25", [](Bytes &b) { wrf32(b, off::validation_fraction, 0.25f); });
+        benign(lin_plain.blob, "early stopping on", [](Bytes &b) { wr32(b, off::early_stopping, 1); });
     }
 }
 
@@ -1100,14 +1134,14 @@ TEST_CASE("blob: committed format-1 blob files load bit-exactly; predictors save
             continue;
         }
         // A format-1 full blob resumes as it trained then (raw GD, no convergence test) and
-        // saves as format 4, which loads and saves back byte-identical.
+        // saves as format 5, which loads and saves back byte-identical.
         dsc_config cfg;
         REQUIRE(dsc_get_config(M.m, &cfg) == DSC_OK);
         CHECK(cfg.standardize == (uint32_t)DSC_STANDARDIZE_OFF);
         CHECK(cfg.solver == (uint32_t)DSC_SOLVER_GD);
         CHECK(cfg.conv_tol < 0.0f);
         const Bytes v2 = save(M.m);
-        CHECK(rd16(v2, off::version) == 4);
+        CHECK(rd16(v2, off::version) == 5);
         Model M2 = load(v2);
         CHECK(same_bits(get_params(M2.m), e->params));
         CHECK(save(M2.m) == v2);

@@ -314,7 +314,7 @@ TEST_CASE("losses: blobs carry loss and epsilon; a format-3 blob loads with the 
     REQUIRE(dsc_fit(six.m, R::kTrajX, R::kTrajY, R::kTrajN, nullptr) == DSC_OK);
     REQUIRE(dsc_fit(half.m, R::kTrajX, R::kTrajY, R::kTrajN, nullptr) == DSC_OK);
     const std::vector<uint8_t> blob = save_full(half.m);
-    CHECK(blob[4] == 4);
+    CHECK(blob[4] == 5);
     Loaded L(blob);
     dsc_config lc;
     REQUIRE(dsc_get_config(L.m, &lc) == DSC_OK);
@@ -326,18 +326,18 @@ TEST_CASE("losses: blobs carry loss and epsilon; a format-3 blob loads with the 
     REQUIRE(dsc_get_params(L.m, lp.data(), lp.size()) == DSC_OK);
     CHECK(dsct::bits_equal(lp, six.params()));  // resumed = uninterrupted, bit for bit
 
-    // Format 3 is format 4 without the last 8 bytes of the config: a DEFAULT-loss model's
-    // blob, cut back to format 3, loads with loss DEFAULT and epsilon 0.1 and saves back as
-    // the original.
+    // Format 3 is format 5 without the last 16 bytes of the config (format 4's loss and
+    // epsilon, format 5's early stopping): a DEFAULT-loss model's blob, cut back to format 3,
+    // loads with loss DEFAULT and epsilon 0.1 and saves back as the original.
     dsc_config d;
     dsc_config_init(&d, DSC_LINEAR, R::kTrajD);
     d.lr = 0.05f;
     d.max_epochs = 2;
     Model D(d);
     REQUIRE(dsc_fit(D.m, R::kTrajX, R::kTrajY, R::kTrajN, nullptr) == DSC_OK);
-    const std::vector<uint8_t> v4 = save_full(D.m);
-    std::vector<uint8_t> v3(v4.begin(), v4.begin() + 176);
-    v3.insert(v3.end(), v4.begin() + 184, v4.end() - 4);
+    const std::vector<uint8_t> v5 = save_full(D.m);
+    std::vector<uint8_t> v3(v5.begin(), v5.begin() + 176);
+    v3.insert(v3.end(), v5.begin() + 192, v5.end() - 4);
     v3[4] = 3;
     const uint32_t total = (uint32_t)v3.size() + 4;
     for (int i = 0; i < 4; ++i) v3[8 + i] = (uint8_t)(total >> (8 * i));
@@ -348,5 +348,5 @@ TEST_CASE("losses: blobs carry loss and epsilon; a format-3 blob loads with the 
     REQUIRE(dsc_get_config(L3.m, &c3) == DSC_OK);
     CHECK(c3.loss == (uint32_t)DSC_LOSS_DEFAULT);
     CHECK(c3.epsilon == 0.1f);
-    CHECK(save_full(L3.m) == v4);
+    CHECK(save_full(L3.m) == v5);
 }

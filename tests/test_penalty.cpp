@@ -433,7 +433,7 @@ TEST_CASE("averaging: save, load and continue is bit-identical to an uninterrupt
         Model half(c);
         REQUIRE(dsc_fit(half.m, d.X.data(), d.y.data(), d.n, nullptr) == DSC_OK);
         const std::vector<uint8_t> blob = save_full(half.m);
-        CHECK(blob[4] == 4);
+        CHECK(blob[4] == 5);
         Loaded L(blob);
         CHECK(save_full(L.m) == blob);
         REQUIRE(dsc_fit(L.m, d.X.data(), d.y.data(), d.n, nullptr) == DSC_OK);
@@ -505,8 +505,8 @@ TEST_CASE("blob: a committed format-2 file loads with no penalty and no averagin
     CHECK(c.average == 0u);
     CHECK(c.standardize == (uint32_t)DSC_STANDARDIZE_ON);
     const std::vector<uint8_t> v3 = save_full(L.m);
-    CHECK(v3[4] == 4);
-    CHECK(v3.size() == blob.size() + 40);  // format 3's 32 bytes and format 4's 8
+    CHECK(v3[4] == 5);
+    CHECK(v3.size() == blob.size() + 48);  // format 3's 32 bytes, format 4's 8 and format 5's 8
     CHECK(c.loss == (uint32_t)DSC_LOSS_DEFAULT);
     CHECK(c.epsilon == 0.1f);
     Loaded L3(v3);

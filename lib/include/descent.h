@@ -152,8 +152,10 @@ typedef enum dsc_stop_reason {
     DSC_STOP_CONVERGED = 6,  /* the convergence test (config.conv_tol) passed              */
     DSC_STOP_SEPARABLE = 7,  /* LOGISTIC: the parameters separate the classes, so the loss
                                 has no finite minimiser; the separating params are kept   */
-    DSC_STOP_STALLED = 8     /* NEWTON: no damped step lowers the loss any more, and the
+    DSC_STOP_STALLED = 8,    /* NEWTON: no damped step lowers the loss any more, and the
                                 convergence test had not passed                            */
+    DSC_STOP_VALIDATION = 9  /* early stopping: n_iter_no_change epochs without the held-out
+                                loss improving by tol (the best held-out params are kept)  */
 } dsc_stop_reason;
 
 /* Per-feature standardization inside the model (see README "Reaching the optimum"). */
@@ -309,6 +311,24 @@ typedef struct dsc_config {
      * is a score, not a probability (dsc_predict_logit gives the decision value). */
     uint32_t loss;
     float epsilon;
+    /* Early stopping on held-out rows (fields added in 0.6; README "Early stopping").
+     * early_stopping = 1: dsc_fit holds out n_val = ceil(validation_fraction * n) of its rows,
+     * chosen by a seeded permutation of the row indices (config.seed; no copy of the data;
+     * dsc_validation_rows lists them), and trains on the other rows only. After every epoch it
+     * measures the per-sample loss on the held-out rows (full batch: at the parameters the
+     * epoch's step started from; minibatch: at the epoch's end) and applies scikit-learn's
+     * rule to it: an epoch whose validation loss is not below best - tol counts as no
+     * improvement (tol < 0 counts as 0 here), and n_iter_no_change such epochs in a row stop
+     * the fit (DSC_STOP_VALIDATION; the ADAPTIVE schedule first divides lr by 5, as without a
+     * split). Whatever stops the fit (short of divergence), the model is left at the
+     * parameters with the lowest validation loss, and the report gives that loss and epoch.
+     * The training loss (report.final_loss, on_epoch, reduction MEAN's divisor) is over the
+     * training rows. Each fit starts the validation record afresh. GD and minibatch SGD only
+     * (AUTO picks GD; NEWTON answers DSC_ERR_UNSUPPORTED), not with average, the CUDA backend
+     * or config.exchange. The split needs n_val >= 1 and n - n_val >= 1 rows. Arena: see
+     * DSC_ARENA_EARLY_STOP_BYTES. */
+    uint32_t early_stopping;    /* 0 (default) or 1                                           */
+    float validation_fraction;  /* in (0, 1), default 0.1 (scikit-learn's)                    */
 } dsc_config;
 
 typedef struct dsc_fit_report {
@@ -322,6 +342,12 @@ typedef struct dsc_fit_report {
     uint32_t converged;    /* 1 only when the convergence test passed (DSC_STOP_CONVERGED)    */
     uint32_t solver;       /* the solver that ran: DSC_SOLVER_GD or DSC_SOLVER_NEWTON         */
     uint32_t standardized; /* 1 if this fit trained on standardized features                  */
+    /* Early stopping only (0 otherwise; fields added in 0.6): the per-sample loss on the
+     * held-out rows at the parameters left in the model (the lowest this fit measured), and
+     * how many of this fit's epochs had run at those parameters (0: the ones it started
+     * from). */
+    float validation_loss;
+    uint32_t best_epoch;
 } dsc_fit_report;
 
 typedef struct dsc_model dsc_model; /* opaque; lives inside the caller's arena */
@@ -351,8 +377,10 @@ size_t dsc_arena_size(const dsc_config *cfg);
  *                 p <= DSC_NEWTON_AUTO_MAX_PARAMS, alpha == 0 and average == 0 in a build with
  *                 the NEWTON solver
  *
- * The macro covers cfg.average == 0; averaging (never with NEWTON) adds exactly
- * DSC_ARENA_AVERAGE_BYTES(p): the running average (double[p]) and its raw-unit map (float[p]).
+ * The macro covers cfg.average == 0 and cfg.early_stopping == 0; averaging (never with NEWTON)
+ * adds exactly DSC_ARENA_AVERAGE_BYTES(p): the running average (double[p]) and its raw-unit
+ * map (float[p]); early stopping (never with NEWTON or averaging) adds exactly
+ * DSC_ARENA_EARLY_STOP_BYTES(p, batch_size).
  *
  * Equal to dsc_arena_size() for every such config (tests/test_api.cpp, and the test firmware
  * on each 32-bit target); the library checks DSC_MODEL_HEADER_BYTES against its own header at
@@ -375,6 +403,10 @@ size_t dsc_arena_size(const dsc_config *cfg);
 /* standardized: training parameters, then column means and scales (8-aligned) */
 #define DSC_ARENA_STD_(p, c, x, standardized)                                                 \
     ((standardized) ? DSC_ALIGN8_((x) + 4u * (p)) + 16u * (c) : (x))
+/* cfg.early_stopping != 0: add to DSC_ARENA_BYTES(..., newton = 0) (b = cfg.batch_size): the
+ * validation record, the best parameters (float[p]) and row indices (uint32[max(256, b)]) */
+#define DSC_ARENA_EARLY_STOP_BYTES(p, b)                                                      \
+    DSC_ALIGN8_(32u + 4u * (size_t)(p) + 4u * ((size_t)(b) > 256u ? (size_t)(b) : 256u))
 /* cfg.average != 0: add to DSC_ARENA_BYTES(..., newton = 0) */
 #define DSC_ARENA_AVERAGE_BYTES(p) DSC_ALIGN8_(12u * (size_t)(p))
 /* NEWTON: two packed p x p matrices and a row, 8-aligned */
@@ -394,6 +426,14 @@ dsc_status dsc_create(const dsc_config *cfg, void *arena, size_t arena_bytes, ds
  * nothing is changed. report may be NULL. */
 dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_samples,
                    dsc_fit_report *report);
+/* Early stopping: the rows dsc_fit holds out of an n_samples-row fit under cfg
+ * (config.early_stopping, validation_fraction, seed), in the order the permutation gives them.
+ * Sets *count to their number, n_val = ceil(validation_fraction * n_samples), and writes the
+ * first min(n_val, cap) of them to rows (which may be NULL when cap is 0).
+ * DSC_ERR_INVALID_ARGUMENT if cfg is invalid, early stopping is off, or the split leaves
+ * either part empty; DSC_ERR_UNSUPPORTED in a build without early stopping. */
+dsc_status dsc_validation_rows(const dsc_config *cfg, size_t n_samples, uint32_t *rows,
+                               size_t cap, size_t *count);
 /* Loss (cfg.reduction) of the current parameters on (X, y), without training. */
 dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n_samples,
                     float *loss);

@@ -102,6 +102,8 @@ void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features) 
     cfg->average = 0;
     cfg->loss = DSC_LOSS_DEFAULT;
     cfg->epsilon = 0.1f;
+    cfg->early_stopping = 0;
+    cfg->validation_fraction = 0.1f;
 }
 
 const char *dsc_check_config(const dsc_config *cfg) {
@@ -198,6 +200,27 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
     return s;
 }
 
+dsc_status dsc_validation_rows(const dsc_config *cfg, size_t n_samples, uint32_t *rows,
+                               size_t cap, size_t *count) {
+#ifdef DESCENT_NO_EARLY_STOP
+    (void)cfg, (void)n_samples, (void)rows, (void)cap, (void)count;
+    return DSC_ERR_UNSUPPORTED;
+#else
+    if (!cfg || !count || (cap && !rows)) return DSC_ERR_INVALID_ARGUMENT;
+    if (check_config(cfg, nullptr) != DSC_OK || !cfg->early_stopping) return DSC_ERR_INVALID_ARGUMENT;
+#if SIZE_MAX > 0xFFFFFFFFu
+    if (n_samples > 0xFFFFFFFFull) return DSC_ERR_INVALID_ARGUMENT;  // dsc_fit refuses such a split
+#endif
+    const size_t n_val = validation_count(*cfg, n_samples);
+    if (n_val == 0) return DSC_ERR_INVALID_ARGUMENT;
+    if (ranges_overlap(rows, (cap < n_val ? cap : n_val) * sizeof(uint32_t), count, sizeof *count))
+        return DSC_ERR_INVALID_ARGUMENT;
+    split_positions(cfg->seed, n_samples, 0, cap < n_val ? cap : n_val, rows);
+    *count = n_val;
+    return DSC_OK;
+#endif
+}
+
 dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n_samples,
                     float *loss) {
     if (!valid(m) || !loss) return DSC_ERR_INVALID_ARGUMENT;
@@ -285,7 +308,9 @@ dsc_status dsc_set_exchange(dsc_model *m, dsc_exchange_fn exchange, void *comm, 
     if (exchange) return DSC_ERR_UNSUPPORTED;  // this build has no data-parallel training
 #endif
     // A rank that cannot take part would leave the others waiting in their first exchange.
-    if (exchange && (!trainable(m) || m->cfg.backend == DSC_BACKEND_CUDA)) return DSC_ERR_UNSUPPORTED;
+    // Early stopping's split is per process: not across ranks (check_config refuses it too).
+    if (exchange && (!trainable(m) || m->cfg.backend == DSC_BACKEND_CUDA || m->cfg.early_stopping))
+        return DSC_ERR_UNSUPPORTED;
     m->cfg.exchange = exchange;
     m->cfg.comm = exchange ? comm : nullptr;
     m->cfg.comm_rank = exchange ? comm_rank : 0;

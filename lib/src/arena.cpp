@@ -70,6 +70,14 @@ bool compute_layout(const dsc_config &cfg, bool predict_only, Layout *lay) {
     }
     // The whole model is a multiple of 8 bytes so models can be packed back to back.
     cur = (cur + 7) / 8 * 8;
+#ifndef DESCENT_NO_EARLY_STOP  // else check_config refuses config.early_stopping
+    // Early stopping's block goes last, where es_offset finds it (DSC_ARENA_EARLY_STOP_BYTES).
+    // batch_size < 2^32 and p < 2^25: the sum below cannot wrap before the 4 GiB check.
+    if (!predict_only && cfg.early_stopping != 0) {
+        const uint64_t rows = cfg.batch_size > kEsGroupRows ? cfg.batch_size : kEsGroupRows;
+        cur += (sizeof(EsState) + 4 * (p + rows) + 7) / 8 * 8;
+    }
+#endif
     if (!ok || cur > 0xFFFFFFFFull) return false;
     lay->total = (uint32_t)cur;
     return true;

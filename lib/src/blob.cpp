@@ -2,7 +2,7 @@
 //
 //   offset  field
 //   0       magic "DSCB"
-//   4       u16 format version (3; predictor blobs are written as 1, whose layout they keep),
+//   4       u16 format version (5; predictor blobs are written as 1, whose layout they keep),
 //           u16 flags (bit 0: full blob with config and training state)
 //   8       u32 total length in bytes, CRC included
 //   12      u32 kind, u32 n_features, u32 degree, u32 n_params
@@ -16,6 +16,7 @@
 //           safeguard's last loss + penalty); u64 seen (samples stepped over), avg_count
 //           (steps in the running average)
 //           version >= 4: u32 loss; f32 epsilon (the robust losses)
+//           version >= 5: u32 early_stopping; f32 validation_fraction
 //   ...     f32 params[n_params]               (raw units: a full blob's are the optimizer's
 //                                               parameters; a predictor's what prediction
 //                                               uses, the running average once it has begun)
@@ -29,8 +30,8 @@
 // Version 1 full blobs still load: they predate standardization and the NEWTON solver, so
 // they load with standardize OFF, solver GD and conv_tol off, and resume exactly as before.
 // Version 1 and 2 full blobs load with alpha 0, l1_ratio 0.15, average 0 (the defaults: no
-// penalty, no averaging); versions 1 to 3 with loss DEFAULT and epsilon 0.1. Every full blob
-// saves back as version 4.
+// penalty, no averaging); versions 1 to 3 with loss DEFAULT and epsilon 0.1; versions 1 to 4
+// with early stopping off and validation_fraction 0.1. Every full blob saves back as version 5.
 //
 // The loader is a bounded reader: every read checks the remaining length, every count is
 // bounded before it is multiplied, every enum and value is validated by the same checks
@@ -45,7 +46,7 @@ namespace dsc {
 namespace {
 
 constexpr uint8_t kMagic[4] = {'D', 'S', 'C', 'B'};
-constexpr uint16_t kVersion = 4;
+constexpr uint16_t kVersion = 5;
 constexpr uint16_t kVersionPredictor = 1;  // the predictor layout is unchanged since version 1
 constexpr uint16_t kFlagFull = 1;
 constexpr size_t kHeaderBytes = 28;
@@ -54,6 +55,7 @@ constexpr size_t kStateBytes = 8 + 3 * 4 + 3 * 4;
 constexpr size_t kV2Bytes = 3 * 4 + 2 * 4;
 constexpr size_t kV3Bytes = 4 * 4 + 2 * 8;
 constexpr size_t kV4Bytes = 8;  // u32 loss, f32 epsilon
+constexpr size_t kV5Bytes = 8;  // u32 early_stopping, f32 validation_fraction
 
 struct Writer {
     uint8_t *p;
@@ -134,7 +136,7 @@ bool saves_stats(const dsc_model *m) { return standardized(m) && m->has_stats; }
 size_t blob_size(const dsc_model *m, bool full_form) {
     size_t n = kHeaderBytes + (size_t)m->n_params * 4 + 4;
     if (full_form) {
-        n += kConfigBytes + kStateBytes + kV2Bytes + kV3Bytes + kV4Bytes;
+        n += kConfigBytes + kStateBytes + kV2Bytes + kV3Bytes + kV4Bytes + kV5Bytes;
         if (m->lay.velocity) n += (size_t)m->n_params * 4;
         if (m->lay.avg) n += (size_t)m->n_params * 8;
         if (saves_stats(m)) n += (size_t)m->cfg.n_features * 16 + (size_t)m->n_params * 4;
@@ -201,6 +203,8 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
         w.u64(m->avg_count);
         w.u32(c.loss);
         w.f32(c.epsilon);
+        w.u32(c.early_stopping);
+        w.f32(c.validation_fraction);
     }
     const float *theta = full_form ? params(m) : published(m);
     for (uint32_t j = 0; j < m->n_params; ++j) w.f32(theta[j]);
@@ -329,6 +333,10 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
         if (version >= 4) {
             c.loss = r.u32();
             c.epsilon = r.f32();
+        }
+        if (version >= 5) {
+            c.early_stopping = r.u32();
+            c.validation_fraction = r.f32();
         }
     }
     if (!r.ok) return DSC_ERR_BAD_MODEL_BLOB;

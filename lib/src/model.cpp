@@ -1,4 +1,5 @@
 // Per-kind facts: parameter counts and the starting state of a model.
+#include <math.h>
 #include <string.h>
 
 #include "model.hpp"
@@ -13,11 +14,14 @@ Resolved resolve(const dsc_config &cfg) {
     const bool cuda = cfg.backend == DSC_BACKEND_CUDA;  // trains raw GD on the device
     r.standardize = cfg.standardize == DSC_STANDARDIZE_ON ||
                     (cfg.standardize == DSC_STANDARDIZE_AUTO && automatic && !cuda);
-    // The proximal step, averaging and the robust losses are GD features: AUTO leaves them to GD.
+    // The proximal step, averaging, the robust losses and early stopping are GD features: AUTO
+    // leaves them to GD. (A build without one refuses its field in check_config.)
+    bool gd_only = cfg.alpha > 0.0f || cfg.average != 0;
 #ifndef DESCENT_NO_LOSSES
-    const bool gd_only = cfg.alpha > 0.0f || cfg.average != 0 || cfg.loss != DSC_LOSS_DEFAULT;
-#else  // check_config refuses config.loss
-    const bool gd_only = cfg.alpha > 0.0f || cfg.average != 0;
+    gd_only = gd_only || cfg.loss != DSC_LOSS_DEFAULT;
+#endif
+#ifndef DESCENT_NO_EARLY_STOP
+    gd_only = gd_only || cfg.early_stopping != 0;
 #endif
     r.newton = cfg.solver == DSC_SOLVER_NEWTON ||
                (cfg.solver == DSC_SOLVER_AUTO && automatic && !cuda && cfg.batch_size == 0 &&
@@ -28,6 +32,22 @@ Resolved resolve(const dsc_config &cfg) {
     r.conv_tol = cfg.conv_tol != 0.0f ? cfg.conv_tol : automatic ? 1e-10f : -1.0f;
     return r;
 }
+
+#ifndef DESCENT_NO_EARLY_STOP
+// The fraction is a float standing for a decimal (0.1f is 0.1 + 1.5e-9): the product is lowered
+// by float's relative rounding (2^-24) first, so that 0.1 of 100 rows is 10, not 11.
+size_t validation_count(const dsc_config &cfg, size_t n) {
+    const double v = ceil((double)cfg.validation_fraction * (double)n * (1.0 - 0x1p-24));
+    if (!(v >= 1.0) || !(v < (double)n)) return 0;
+    return (size_t)v;
+}
+
+void split_positions(uint64_t seed, size_t n, uint64_t first, size_t cnt, uint32_t *idx) {
+    Permutation split;
+    permutation_init(&split, n, seed, kSplitKey);
+    permutation_apply_batch(split, first, cnt, idx);
+}
+#endif
 
 uint32_t param_count(const dsc_config &cfg) {
     switch (cfg.kind) {

@@ -48,6 +48,19 @@ struct Layout {
     uint32_t total;     // bytes from the model start to the end of the last array
 };
 
+// Early stopping's record of one fit (the arena's `es` block; best params and row indices follow).
+struct EsState {
+    double best;          // lowest per-sample held-out loss of this fit (+inf before any)
+    double last;          // the latest epoch's per-sample held-out loss
+    uint32_t best_epoch;  // epochs of this fit run at the parameters that gave `best`
+    uint32_t epoch0;      // st.epoch when this fit began
+    uint64_t n_val;       // held-out rows: positions [0, n_val) of the split permutation
+};
+static_assert(sizeof(EsState) == 32, "DSC_ARENA_EARLY_STOP_BYTES assumes a 32-byte record");
+constexpr size_t kEsGroupRows = 256;  // held-out rows per kernel call (the index array's floor)
+// The split permutation's key beside config.seed: never an epoch number (those are 32-bit).
+constexpr uint64_t kSplitKey = 0x53504C4954000000ull;
+
 // One task slot: grad double[p], loss + max_sq double[2], acc float[p] (padded to 8 bytes),
 // then under NEWTON the chunk's curvature double[p (p + 1) / 2] and a Jacobian row double[p],
 // starting this many bytes into the slot.
@@ -134,6 +147,30 @@ inline const float *published(const dsc_model *m) {
     return m->avg_count ? at<float>(m, m->lay.avg_raw) : params(m);
 }
 #endif
+// config.early_stopping in force (a build without it, DESCENT_EARLY_STOP=OFF, refuses it).
+#ifdef DESCENT_NO_EARLY_STOP
+constexpr bool early_stop(const dsc_model *) { return false; }
+#else
+inline bool early_stop(const dsc_model *m) { return m->cfg.early_stopping != 0; }
+// The block's bytes, and its place: the last thing in the model's arena (arena.cpp), so its
+// offset needs no field in the header.
+inline uint32_t es_block_bytes(const dsc_config &c, uint32_t p) {
+    const uint32_t rows = c.batch_size > kEsGroupRows ? c.batch_size : (uint32_t)kEsGroupRows;
+    return ((uint32_t)sizeof(EsState) + 4u * (p + rows) + 7u) / 8u * 8u;
+}
+inline uint32_t es_offset(const dsc_model *m) { return m->lay.total - es_block_bytes(m->cfg, m->n_params); }
+inline EsState *es_state(dsc_model *m) { return at<EsState>(m, es_offset(m)); }
+inline float *es_best_params(dsc_model *m) { return at<float>(m, es_offset(m) + (uint32_t)sizeof(EsState)); }
+inline uint32_t *es_rows(dsc_model *m) {
+    return at<uint32_t>(m, es_offset(m) + (uint32_t)sizeof(EsState) + 4u * m->n_params);
+}
+#endif
+// Held-out rows of an n-row fit: ceil(validation_fraction n); 0 if either part would be empty.
+size_t validation_count(const dsc_config &cfg, size_t n);
+// Early stopping's split: position i of a seeded permutation of the fit's n rows (keyed apart
+// from every epoch's shuffle) is a held-out row for i < n_val, a training row after. Writes
+// the rows at positions first..first+cnt-1 to idx.
+void split_positions(uint64_t seed, size_t n, uint64_t first, size_t cnt, uint32_t *idx);
 // The parameters the optimizer updates: standardized coordinates when standardizing.
 inline float *train_params(dsc_model *m) {
     return standardized(m) ? at<float>(m, m->lay.tparams) : params(m);

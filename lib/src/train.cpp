@@ -248,19 +248,119 @@ const char kLossOverflow[] =
     "loss overflows float32 for these targets: scale them (the loss at the starting parameters "
     "is already non-finite; no learning rate can fix this)";
 
+#ifndef DESCENT_NO_EARLY_STOP
+// Early stopping's split (model.hpp's split_positions under this model's seed).
+inline void split_rows(const dsc_model *m, size_t n, uint64_t first, size_t cnt, uint32_t *idx) {
+    split_positions(m->cfg.seed, n, first, cnt, idx);
+}
+
+// Training rows first..first+cnt-1 of this epoch's order: the training positions in order,
+// or with shuffle through the epoch's permutation of them (as without a split, over n_train).
+DSC_NOINLINE void train_batch_rows(const dsc_model *m, size_t n, uint64_t n_val, size_t first,
+                                   size_t cnt, uint32_t *idx) {
+    if (!m->cfg.shuffle) {
+        split_rows(m, n, n_val + first, cnt, idx);
+        return;
+    }
+    Permutation epoch;
+    permutation_init(&epoch, n - n_val, m->cfg.seed, m->st.epoch);
+    permutation_apply_batch(epoch, first, cnt, idx);
+    Permutation split;
+    permutation_init(&split, n, m->cfg.seed, kSplitKey);
+    for (size_t i = 0; i < cnt; ++i) idx[i] = (uint32_t)permutation_apply(split, n_val + idx[i]);
+}
+
+// The summed loss at the parameters of the rows at split positions [begin, end) (default: the
+// held-out rows), in groups of kEsGroupRows rows folded in order. With grad: their gradient
+// sums are also taken off grad (full batch: the pass over all rows minus the held-out one is
+// the training rows' pass, so every row is read by the contiguous, threadable pass and only
+// the held-out rows pay for the permutation, about 26 ns a row).
+DSC_NOINLINE double heldout_pass(dsc_model *m, const RowSet &all, double *grad, uint64_t begin = 0,
+                                 uint64_t end = 0) {
+    const EsState *es = es_state(m);
+    if (!end) end = es->n_val;
+    uint32_t *idx = es_rows(m);
+    float *acc = at<float>(m, m->lay.acc);
+    double *chunk = at<double>(m, m->lay.chunk);
+    double sum = 0.0;
+    for (uint64_t first = begin; first < end; first += kEsGroupRows) {
+        const size_t cnt = end - first < kEsGroupRows ? (size_t)(end - first) : kEsGroupRows;
+        split_rows(m, all.count, first, cnt, idx);
+        RowSet rs = all;
+        rs.idx = idx;
+        rs.begin = 0;
+        rs.count = cnt;
+        if (!grad) {
+            sum += loss_rows(m, rs, params(m));
+            continue;
+        }
+        double l;
+        lossgrad_rows(m, rs, params(m), acc, chunk, &l);
+        for (uint32_t j = 0; j < m->n_params; ++j) grad[j] -= chunk[j];
+        sum += l;
+    }
+    return sum;
+}
+
+// Records the held-out loss (summed) of the current parameters, reached after the fit's
+// epochs so far; the lowest of the fit keeps its parameters. A non-finite loss never does.
+DSC_NOINLINE void heldout_note(dsc_model *m, double sum) {
+    EsState *es = es_state(m);
+    es->last = isfinite(sum) ? sum / (double)es->n_val : __builtin_inf();
+    if (!(es->last < es->best)) return;
+    es->best = es->last;
+    es->best_epoch = m->st.epoch - es->epoch0;
+    memcpy(es_best_params(m), train_params(m), m->n_params * sizeof(float));
+}
+#endif
+
+// The rows the optimizer steps over: all of the fit's, less the held-out ones.
+inline size_t train_rows(dsc_model *m, const RowSet &all) {
+#ifndef DESCENT_NO_EARLY_STOP
+    if (early_stop(m)) return all.count - (size_t)es_state(m)->n_val;
+#endif
+    return total_rows(m, all);
+}
+
 }  // namespace
 
 // The report's closing fields; the final full-data loss costs a pass, so only with a report.
 DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all) {
     if (why == DSC_STOP_DIVERGED) restore_best(m);
+    bool kept_final = true;
+#ifndef DESCENT_NO_EARLY_STOP
+    // Early stopping: the parameters the fit ended at are measured too, and whichever
+    // parameters had the lowest held-out loss are the ones left in the model.
+    EsState *es = early_stop(m) ? es_state(m) : nullptr;
+    if (es && why != DSC_STOP_DIVERGED) {
+        heldout_note(m, heldout_pass(m, all, nullptr));
+        kept_final = es->best_epoch == m->st.epoch - es->epoch0;
+        if (!kept_final) adopt_train_params(m, es_best_params(m));
+    }
+#endif
     if (!rep) return;
     rep->stop_reason = why;
-    rep->converged = why == DSC_STOP_CONVERGED;
+    rep->converged = why == DSC_STOP_CONVERGED && kept_final;
     rep->message = stop_message(why);
     if (why == DSC_STOP_MAX_EPOCHS && m->conv_tol < 0.0f) rep->message = "reached max_epochs";
+    if (why == DSC_STOP_CONVERGED && !kept_final)
+        rep->message = "converged on the training rows, but the parameters of an earlier epoch had "
+                       "a lower held-out loss and were kept (not the training optimum)";
     // No finite epoch loss and no step in this fit: the loss overflowed at the start.
     if (why == DSC_STOP_DIVERGED && !isfinite(m->fit_best) && rep->steps == 0)
         rep->message = kLossOverflow;
+#ifndef DESCENT_NO_EARLY_STOP
+    if (es && why != DSC_STOP_DIVERGED) {
+        rep->validation_loss = (float)es->best;
+        rep->best_epoch = es->best_epoch;
+    }
+    if (es) {  // the training rows' own loss (once per fit: direct, not a difference)
+        const double held = heldout_pass(m, all, nullptr, es->n_val, all.count);
+        const bool mean = m->cfg.reduction == DSC_REDUCTION_MEAN;
+        rep->final_loss = (float)(mean ? held / (double)train_rows(m, all) : held);
+        return;
+    }
+#endif
     rep->final_loss = (float)fit_loss(m, all);
 }
 
@@ -307,6 +407,15 @@ DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, boo
     rules.tol = c.tol;
     rules.patience = c.n_iter_no_change;
     rules.per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / (double)n;
+#ifndef DESCENT_NO_EARLY_STOP
+    if (early_stop(m)) {  // the rule watches the held-out loss; a negative tol counts as 0
+        rules.watch_set = true;
+        rules.watch = es_state(m)->last;
+        if (rules.tol < 0.0f) rules.tol = 0.0f;
+        const uint32_t why = epoch_end(m->st, rules, epoch_loss);
+        return why == DSC_STOP_TOLERANCE ? (uint32_t)DSC_STOP_VALIDATION : why;
+    }
+#endif
     return epoch_end(m->st, rules, epoch_loss);
 }
 
@@ -484,20 +593,40 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch
     double *grad = at<double>(m, m->lay.grad);
     uint32_t *idx = at<uint32_t>(m, m->lay.idx);
     *epoch_loss = 0.0;
-    for (size_t first = 0; first < all.count; first += c.batch_size) {
-        const size_t cnt = all.count - first < c.batch_size ? all.count - first : c.batch_size;
+#ifndef DESCENT_NO_EARLY_STOP
+    const size_t nt = train_rows(m, all);
+#else  // all.count as it was read before early stopping existed (dsc_fit's stack on MCUs)
+    const size_t &nt = all.count;
+#endif
+    for (size_t first = 0; first < nt; first += c.batch_size) {
+        const size_t cnt = nt - first < c.batch_size ? nt - first : c.batch_size;
         RowSet rs = sub_rows(all, first, cnt);
-        if (idx) {
+        if (idx && !early_stop(m)) {
             shuffled_rows(m, all.count, first, cnt, idx);
             rs.idx = idx;
         }
+#ifndef DESCENT_NO_EARLY_STOP
+        if (early_stop(m)) {  // the training rows of the split, in this epoch's order
+            rs.idx = es_rows(m);
+            rs.begin = 0;
+            train_batch_rows(m, all.count, all.count - nt, first, cnt, es_rows(m));
+        }
+#endif
         double bl = 0.0;
         lossgrad_pass(m, rs, grad, &bl);
         *epoch_loss += bl;
         if (!isfinite(bl) || !step(m, cnt, lr_used)) return false;
     }
     // The epoch loss was accumulated along the way: the params at its end stand for it.
-    note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)all.count : *epoch_loss);
+    note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)nt : *epoch_loss);
+#ifndef DESCENT_NO_EARLY_STOP
+    // Held out: the parameters at the epoch's end (counted as after this epoch).
+    if (early_stop(m)) {
+        m->st.epoch += 1;
+        heldout_note(m, heldout_pass(m, all, nullptr));
+        m->st.epoch -= 1;
+    }
+#endif
     return true;
 }
 
@@ -508,8 +637,17 @@ DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoc
     if (penalized(m)) m->pen_before = penalty_value(m);
     if (distributed(m)) dist_lossgrad(m, all, at<double>(m, m->lay.grad), epoch_loss);
     else lossgrad_pass(m, all, at<double>(m, m->lay.grad), epoch_loss);
+#ifndef DESCENT_NO_EARLY_STOP
+    // The held-out rows' share comes off the sums; their loss is that of the parameters this
+    // epoch's step starts from.
+    if (early_stop(m)) {
+        const double held = heldout_pass(m, all, at<double>(m, m->lay.grad));
+        *epoch_loss -= held;
+        heldout_note(m, held);
+    }
+#endif
     if (!isfinite(*epoch_loss)) return false;
-    const size_t n = total_rows(m, all);
+    const size_t n = train_rows(m, all);
     note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)n : *epoch_loss);
     return step(m, n, lr_used);
 }
@@ -536,7 +674,7 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
         double epoch_loss = 0.0;
         const bool diverged = m->cfg.batch_size == 0 ? !full_batch_epoch(m, all, &epoch_loss, &lr_used)
                                                      : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
-        const size_t n = total_rows(m, all);
+        const size_t n = train_rows(m, all);
         if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
         const dsc_config &c = m->cfg;
         uint32_t why = after_epoch(m, n, epoch_loss, diverged,
@@ -567,6 +705,17 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
         rep->solver = newton(m) ? DSC_SOLVER_NEWTON : DSC_SOLVER_GD;
         rep->standardized = standardized(m);
     }
+#ifndef DESCENT_NO_EARLY_STOP
+    if (early_stop(m)) {  // each fit starts its validation record afresh (check_data: n_val >= 1)
+        EsState *es = es_state(m);
+        es->n_val = validation_count(m->cfg, n);
+        es->best = es->last = __builtin_inf();
+        es->best_epoch = 0;
+        es->epoch0 = m->st.epoch;
+        m->st.best_loss = __builtin_inff();
+        m->st.no_improve = 0;
+    }
+#endif
     if (standardized(m) && !m->has_stats) {
         measure_stats(m, X, n);
         // From here on the raw parameters are always the map of the training ones. Raw

@@ -171,6 +171,36 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
             return bad(msg, "config.epsilon must be > 0 for HUBER (its threshold)");
     }
 #endif
+#ifdef DESCENT_NO_EARLY_STOP
+    // validation_fraction must still be a valid value, so that every blob field is validated.
+    if (cfg->early_stopping || bits_of(cfg->validation_fraction) - 1u >= 0x3F7FFFFFu) {
+        if (msg) *msg = "config.early_stopping: not in this build";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#else
+    // (0, 1) as bits: the positive floats below 1.0f are 0x00000001 .. 0x3F7FFFFF.
+    if (bits_of(cfg->validation_fraction) - 1u >= 0x3F7FFFFFu)
+        return bad(msg, "config.validation_fraction must be in (0, 1)");
+    if (cfg->early_stopping > 1) return bad(msg, "config.early_stopping must be 0 or 1");
+    if (cfg->early_stopping) {
+        const char *why = nullptr;
+        if (cfg->solver == DSC_SOLVER_NEWTON)
+            why = "config.early_stopping: the NEWTON solver has no held-out split: use solver GD (or AUTO)";
+        else if (cfg->backend == DSC_BACKEND_CUDA)
+            why = "config.early_stopping: not with the CUDA backend: use a CPU backend";
+        else if (cfg->average != 0)
+            why = "config.early_stopping: not with config.average (the averaged parameters are "
+                  "not what the held-out loss would watch)";
+        else if (cfg->exchange)
+            why = "config.early_stopping: not with config.exchange (data-parallel training)";
+        if (why) {
+            if (msg) *msg = why;
+            return DSC_ERR_UNSUPPORTED;
+        }
+        if (cfg->n_iter_no_change == 0)
+            return bad(msg, "config.n_iter_no_change must be >= 1 with early stopping");
+    }
+#endif
 #ifdef DESCENT_NO_NEWTON
     if (cfg->standardize == DSC_STANDARDIZE_ON || cfg->solver == DSC_SOLVER_NEWTON) {
         if (msg) *msg = "this build has no NEWTON solver or standardization (DESCENT_NEWTON=OFF)";
@@ -273,6 +303,19 @@ dsc_status check_data(const dsc_config &cfg, const float *X, const float *y, siz
         }
 #endif
     }
+#ifndef DESCENT_NO_EARLY_STOP
+    if (training && cfg.early_stopping) {
+#if SIZE_MAX > 0xFFFFFFFFu  // 32-bit targets cannot even express more rows
+        if (n > 0xFFFFFFFFull) {
+            if (msg) *msg = "early stopping supports at most 2^32 - 1 rows (its row indices are 32-bit)";
+            return DSC_ERR_UNSUPPORTED;
+        }
+#endif
+        if (validation_count(cfg, n) == 0)
+            return bad(msg, "early stopping: ceil(validation_fraction * n_samples) leaves no "
+                            "held-out row or no training row (more rows, or another fraction)");
+    }
+#endif
     return DSC_OK;
 }
 

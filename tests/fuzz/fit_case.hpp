@@ -25,14 +25,26 @@ inline void check_report(const dsc_fit_report &r, dsc_status s, const dsc_config
         return;
     }
     FUZZ_CHECK(r.epochs_run >= 1 && r.epochs_run <= c.max_epochs);
+    // Early stopping steps over the training rows only.
+    if (c.early_stopping) n -= expected_validation_rows(c, n);
     const uint64_t per_epoch = c.batch_size ? (n + c.batch_size - 1) / c.batch_size : 1;
     FUZZ_CHECK(r.steps <= (uint64_t)r.epochs_run * per_epoch);
     if (s == DSC_ERR_DIVERGED) {
         FUZZ_CHECK(r.stop_reason == DSC_STOP_DIVERGED);
     } else {
-        FUZZ_CHECK(r.stop_reason >= DSC_STOP_MAX_EPOCHS && r.stop_reason <= DSC_STOP_STALLED &&
+        FUZZ_CHECK(r.stop_reason >= DSC_STOP_MAX_EPOCHS && r.stop_reason <= DSC_STOP_VALIDATION &&
                    r.stop_reason != DSC_STOP_DIVERGED);
-        FUZZ_CHECK(r.converged == (r.stop_reason == DSC_STOP_CONVERGED));
+        // Early stopping may keep an earlier epoch's parameters after the test passed: then
+        // the fit is not reported converged.
+        if (r.converged) FUZZ_CHECK(r.stop_reason == DSC_STOP_CONVERGED);
+        else FUZZ_CHECK(r.stop_reason != DSC_STOP_CONVERGED || c.early_stopping);
+        if (c.early_stopping) {
+            FUZZ_CHECK(r.best_epoch <= r.epochs_run);
+            FUZZ_CHECK(r.validation_loss >= 0.0f);  // +inf when every held-out loss overflowed
+        } else {
+            FUZZ_CHECK(r.stop_reason != DSC_STOP_VALIDATION);
+            FUZZ_CHECK(r.validation_loss == 0.0f && r.best_epoch == 0);
+        }
         FUZZ_CHECK(r.solver == DSC_SOLVER_GD || r.solver == DSC_SOLVER_NEWTON);
         FUZZ_CHECK(r.standardized <= 1);
         if (r.solver == DSC_SOLVER_GD) {
@@ -53,7 +65,7 @@ inline dsc_status checked_fit(dsc_model *m, const dsc_config &c, const float *X,
     // A loopback exchange with a rank other than 0 has no place in a one-rank job: refused,
     // whatever the data, before anything changes.
     const dsc_status want = c.exchange && c.comm_rank != 0 ? DSC_ERR_COMM
-                                                           : expected_data_status(c, X, y, n);
+                                                           : expected_fit_status(c, X, y, n);
     dsc_fit_report rep;
     memset(&rep, 0xEE, sizeof rep);
     const dsc_status s = dsc_fit(m, X, y, n, &rep);

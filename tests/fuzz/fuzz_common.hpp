@@ -333,6 +333,24 @@ inline void parse_fit_case(Input &in, FitCase *fc) {
         const uint8_t s = in.u8();
         if (s >= 1) c.epsilon = s < 200 ? (float)(s - 1) / 50.0f : s < 232 ? 0.0f : pick_value(in);
     }
+    // Fields of format 5 (early stopping), after those: zero bytes mean off, and a fraction
+    // byte of 0 the default 0.1.
+    {
+        const uint8_t s = in.u8();
+        c.early_stopping = s < 144 ? 0u : s < 248 ? 1u : in.u32();
+    }
+    {
+        const uint8_t s = in.u8();
+        if (s >= 1) c.validation_fraction = s < 200 ? (float)s / 200.0f : s < 232 ? (float)(s & 1) : pick_value(in);
+    }
+}
+
+// Early stopping's held-out rows of an n-row fit, computed here from the documented rule
+// (ceil of the fraction times n, the product first lowered by float's 2^-24); 0 when either
+// part would be empty.
+inline size_t expected_validation_rows(const dsc_config &c, size_t n) {
+    const double v = std::ceil((double)c.validation_fraction * (double)n * (1.0 - 0x1p-24));
+    return v >= 1.0 && v < (double)n ? (size_t)v : 0;
 }
 
 inline uint32_t expected_param_count(const dsc_config &c) {
@@ -420,6 +438,14 @@ inline dsc_status expected_data_status(const dsc_config &c, const float *X, cons
         for (size_t i = 0; i < n; ++i)
             if (y[i] != 0.0f && y[i] != 1.0f) return DSC_ERR_LABEL_RANGE;
     return DSC_OK;
+}
+
+// dsc_fit's verdict from validation alone: the data's, then early stopping's split.
+inline dsc_status expected_fit_status(const dsc_config &c, const float *X, const float *y, size_t n) {
+    const dsc_status s = expected_data_status(c, X, y, n);
+    if (s == DSC_OK && c.early_stopping && expected_validation_rows(c, n) == 0)
+        return DSC_ERR_INVALID_ARGUMENT;
+    return s;
 }
 
 // Predictions of every flavour, with the output range checks that hold for any input.

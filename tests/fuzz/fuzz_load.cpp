@@ -35,9 +35,9 @@ void exercise(const uint8_t *blob, size_t len) {
     if (l.status != DSC_OK) return;
     dsc_model *m = l.m;
 
-    // The model reads back exactly as stored; a format-1, -2 or -3 full blob saves as format 4,
+    // The model reads back exactly as stored; a format-1 to -4 full blob saves as format 5,
     // whose parameters are the same bits (and which itself saves back exactly, when fuzzed).
-    const bool old_full = len >= 8 && (blob[4] >= 1 && blob[4] <= 3) && blob[5] == 0 && (blob[6] & 1u);
+    const bool old_full = len >= 8 && (blob[4] >= 1 && blob[4] <= 4) && blob[5] == 0 && (blob[6] & 1u);
     if (!old_full) FUZZ_CHECK(fz::save_of(m, false) == std::vector<uint8_t>(blob, blob + len));
     dsc_config c;
     FUZZ_CHECK(dsc_get_config(m, &c) == DSC_OK);

@@ -130,6 +130,30 @@ std::vector<uint8_t> robust_blob(uint32_t kind) {
     return fz::save_of(m, false);
 }
 
+// Format 5's fields in use: early stopping after a few minibatch epochs (the held-out record's
+// block is the last thing in the arena).
+std::vector<uint8_t> early_stop_blob() {
+    dsc_config c;
+    dsc_config_init(&c, DSC_LINEAR, 3);
+    c.backend = DSC_BACKEND_SCALAR;
+    c.max_epochs = 4;
+    c.batch_size = 4;
+    c.momentum = 0.5f;
+    c.lr = 0.01f;
+    c.early_stopping = 1;
+    c.validation_fraction = 0.25f;
+    c.n_iter_no_change = 2;
+    fz::Arena a(dsc_arena_size(&c), 0);
+    dsc_model *m = nullptr;
+    FUZZ_CHECK(dsc_create(&c, a.data, a.bytes, &m) == DSC_OK);
+    const size_t n = 16;
+    const std::vector<float> X = fz::probe_rows(3, n, DSC_LINEAR);
+    std::vector<float> y(n);
+    for (size_t i = 0; i < n; ++i) y[i] = 0.5f * X[i * 3] + 0.25f;
+    FUZZ_CHECK(dsc_fit(m, X.data(), y.data(), n, nullptr) == DSC_OK);
+    return fz::save_of(m, false);
+}
+
 void load_seeds(const std::string &dir, const std::string &data_dir) {
     const char *kinds[] = {"", "linear", "logistic", "polynomial", "legendre3"};
     for (uint32_t k = DSC_LINEAR; k <= DSC_LEGENDRE3; ++k) {
@@ -143,6 +167,7 @@ void load_seeds(const std::string &dir, const std::string &data_dir) {
     put(dir, "polynomial_enet_averaged_std.dscb", penalized_blob(DSC_POLYNOMIAL, true));
     put(dir, "linear_huber.dscb", robust_blob(DSC_LINEAR));
     put(dir, "logistic_hinge.dscb", robust_blob(DSC_LOGISTIC));
+    put(dir, "linear_early_stop.dscb", early_stop_blob());
     for (const char *f : {"linear_d3.dscb", "logistic_momentum.dscb", "poly_predictor.dscb",
                           "linear_std_v2.dscb"}) {
         std::vector<uint8_t> b;
@@ -183,6 +208,9 @@ void fit_seeds(const std::string &dir) {
         // Format 4's fields (read after those): a robust loss (random labels are rarely the
         // 0 / 1 that hinge needs: the fuzzer mutates its way there).
         {"linear_robust_loss_ok", DSC_LINEAR, DSC_OK, false, false},
+        // Format 5's fields (read last): early stopping.
+        {"linear_early_stop_ok", DSC_LINEAR, DSC_OK, false, false},
+        {"logistic_early_stop_ok", DSC_LOGISTIC, DSC_OK, false, false},
     };
     Rng r{2026};
     size_t left = sizeof wants / sizeof wants[0];
@@ -208,6 +236,8 @@ void fit_seeds(const std::string &dir) {
             if ((fc.cfg.average != 0) != needs_avg && needs_avg) continue;
             const bool needs_loss = name.find("robust") != std::string::npos;
             if (needs_loss && fc.cfg.loss == DSC_LOSS_DEFAULT) continue;
+            const bool needs_es = name.find("early_stop") != std::string::npos;
+            if (needs_es && fc.cfg.early_stopping == 0) continue;
             const bool hit = w.config_rejected ? rejected
                                                : !rejected && s.ran && fc.cfg.kind == w.kind &&
                                                      s.fit == w.fit && fc.n >= 8;

@@ -240,7 +240,7 @@ def case_info():
         "--max-epochs", "50")
     out, _ = run("info", model)
     for s in ["kind:         linear", "features:     3", "target:       signal_mV",
-              "w[pressure_Pa]", "w[strain]", "w[temperature_K]", "format version 4",
+              "w[pressure_Pa]", "w[strain]", "w[temperature_K]", "format version 5",
               "max_epochs 50", "last fit:", "solver auto", "parameters:   4"]:
         check(s in out, "info lacks %r:\n%s" % (s, out))
     size = int(re.search(r"blob:\s+(\d+) bytes", out).group(1))

@@ -20,6 +20,7 @@ from .estimators import (
     NotFittedError,
     PolynomialRegression,
     load,
+    validation_rows,
 )
 from . import distributed  # descent.distributed.fit: data-parallel training over MPI (mpi4py)
 
@@ -31,6 +32,7 @@ __all__ = [
     "PolynomialRegression",
     "Legendre3Regression",
     "load",
+    "validation_rows",
     "DescentError",
     "ConvergenceWarning",
     "NotFittedError",

@@ -42,7 +42,7 @@ REDUCTION = {"mean": 0, "sum": 1}
 SCHEDULE = {"constant": 0, "invscaling": 1, "adaptive": 2}
 BACKEND = {"auto": 0, "scalar": 1, "sse2": 2, "avx2": 3, "avx512": 4, "neon": 5, "cuda": 6}
 STOP_REASONS = {0: "none", 1: "max_epochs", 2: "tolerance", 3: "callback", 4: "lr_min",
-                5: "diverged", 6: "converged", 7: "separable", 8: "stalled"}
+                5: "diverged", 6: "converged", 7: "separable", 8: "stalled", 9: "validation"}
 STANDARDIZE = {"auto": 0, "on": 1, "off": 2}
 SOLVER = {"auto": 0, "gd": 1, "newton": 2}
 
@@ -103,6 +103,9 @@ class Config(ctypes.Structure):
         # 0.5: the robust losses (dsc_loss_kind) and their epsilon
         ("loss", ctypes.c_uint32),
         ("epsilon", ctypes.c_float),
+        # 0.6: early stopping on held-out rows
+        ("early_stopping", ctypes.c_uint32),
+        ("validation_fraction", ctypes.c_float),
     ]
 
 
@@ -118,6 +121,8 @@ class FitReport(ctypes.Structure):
         ("converged", ctypes.c_uint32),
         ("solver", ctypes.c_uint32),
         ("standardized", ctypes.c_uint32),
+        ("validation_loss", ctypes.c_float),
+        ("best_epoch", ctypes.c_uint32),
     ]
 
 
@@ -242,6 +247,7 @@ def _declare(h):
         "dsc_backend_name": (c.c_char_p, [P]),
         "dsc_backend_available": (c.c_int, [c.c_int]),
         "dsc_version": (c.c_uint32, []),
+        "dsc_validation_rows": (status, [P, size, P, size, c.POINTER(size)]),
     }
     # The POSIX thread pool (ports/posix) ships in the shared library on POSIX hosts.
     protos.update({

@@ -122,6 +122,8 @@ def _report_dict(r):
         "converged": bool(r.converged),
         "solver": {1: "gd", 2: "newton"}.get(int(r.solver), "none"),
         "standardized": bool(r.standardized),
+        "validation_loss": float(r.validation_loss),
+        "best_epoch": int(r.best_epoch),
     }
 
 
@@ -607,6 +609,32 @@ def _loss_config(est, cfg, table):
     cfg.epsilon = eps
 
 
+def _early_stop_config(est, cfg):
+    frac = float(est.validation_fraction)
+    if not 0.0 < frac < 1.0:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {est.validation_fraction!r}")
+    cfg.early_stopping = 1 if est.early_stopping else 0
+    cfg.validation_fraction = frac
+
+
+def validation_rows(n_samples, validation_fraction=0.1, random_state=0):
+    """The rows an ``early_stopping=True`` fit of ``n_samples`` rows holds out (their indices,
+    in the split's order), for the same ``validation_fraction`` and ``random_state``."""
+    lib = _capi.lib()
+    buf, cfg = _capi.new_config("linear", 1)
+    cfg.lr = 0.01
+    cfg.seed = int(random_state or 0) & 0xFFFFFFFFFFFFFFFF
+    cfg.early_stopping = 1
+    cfg.validation_fraction = float(validation_fraction)
+    count = ctypes.c_size_t()
+    _capi.check(lib.dsc_validation_rows(buf, int(n_samples), None, 0, ctypes.byref(count)),
+                "dsc_validation_rows")
+    rows = np.zeros(count.value, dtype=np.uint32)
+    _capi.check(lib.dsc_validation_rows(buf, int(n_samples), _ptr(rows), rows.size,
+                                        ctypes.byref(count)), "dsc_validation_rows")
+    return rows.astype(np.intp)
+
+
 def _penalized_init(self, kw, penalty, alpha, l1_ratio, average):
     _DescentEstimator.__init__(self, **kw)
     self.penalty = penalty
@@ -633,7 +661,13 @@ class LinearRegression(_PenaltyMixin, _Regressor, _DescentEstimator):
     These train by GD / SGD (solver 'auto' picks GD). 'huber' and
     'squared_epsilon_insensitive' take ``lr=0`` (the automatic rate, to the optimum);
     'epsilon_insensitive' has no gradient at its kinks and needs an explicit ``lr``. The
-    penalty's alpha is then scikit-learn's as it is (those losses carry no factor 1/2)."""
+    penalty's alpha is then scikit-learn's as it is (those losses carry no factor 1/2).
+
+    ``early_stopping=True`` holds out ``validation_fraction`` of the rows (a seeded split,
+    ``random_state``), trains on the rest, and stops after ``n_iter_no_change`` epochs in which
+    the held-out loss did not fall below its best - ``tol`` (``tol=None`` counts as 0); the
+    parameters with the lowest held-out loss are kept (``fit_report_['validation_loss']``,
+    ``fit_report_['best_epoch']``). Not with ``average``; solver 'auto' picks GD."""
 
     _kind = "linear"
 
@@ -643,10 +677,11 @@ class LinearRegression(_PenaltyMixin, _Regressor, _DescentEstimator):
 
     def _extra_config(self, cfg):
         _loss_config(self, cfg, _REGRESSION_LOSSES)
+        _early_stop_config(self, cfg)
         self._penalty_config(cfg)
 
     def __init__(self, *, loss="squared_error", epsilon=0.1, penalty=None, alpha=0.0001,
-                 l1_ratio=0.15, average=False,
+                 l1_ratio=0.15, average=False, early_stopping=False, validation_fraction=0.1,
                  max_epochs=1000, lr=0.0, batch_size=0, shuffle=True, random_state=0,
                  momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
@@ -661,6 +696,8 @@ class LinearRegression(_PenaltyMixin, _Regressor, _DescentEstimator):
             verbose=verbose, n_jobs=n_jobs), penalty, alpha, l1_ratio, average)
         self.loss = loss
         self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
 
     @property
     def coef_(self):
@@ -683,16 +720,21 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
 
     ``loss='hinge'`` trains a linear SVM (scikit-learn's SGDClassifier hinge: max(0, 1 - s z),
     s = +-1) by GD / SGD with an explicit ``lr``; predict and decision_function work, and
-    predict_proba is not available (as in scikit-learn)."""
+    predict_proba is not available (as in scikit-learn).
+
+    ``early_stopping`` and ``validation_fraction`` as LinearRegression's: the held-out
+    rows' log-loss (hinge loss under 'hinge') is watched, not their accuracy, and the split is
+    not stratified."""
 
     _kind = "logistic"
 
     def _extra_config(self, cfg):
         _loss_config(self, cfg, _CLASSIFICATION_LOSSES)
+        _early_stop_config(self, cfg)
         self._penalty_config(cfg)
 
     def __init__(self, *, loss="log_loss", penalty=None, alpha=0.0001, l1_ratio=0.15,
-                 average=False,
+                 average=False, early_stopping=False, validation_fraction=0.1,
                  max_epochs=1000, lr=0.0, batch_size=0, shuffle=True, random_state=0,
                  momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
@@ -706,6 +748,8 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
             backend=backend, standardize=standardize, solver=solver, conv_tol=conv_tol,
             verbose=verbose, n_jobs=n_jobs), penalty, alpha, l1_ratio, average)
         self.loss = loss
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
 
     def _labels(self, y, n):
         """y validated as class labels (any dtype), 1-D with n entries; not yet encoded."""
@@ -935,6 +979,8 @@ def load(blob):
         params["loss"] = {v: k for k, v in table.items()}[int(cfg.loss)]
         if cls is LinearRegression:
             params["epsilon"] = float(cfg.epsilon)
+        params["early_stopping"] = bool(cfg.early_stopping)
+        params["validation_fraction"] = float(cfg.validation_fraction)
         scale = 2.0 if params["loss"] == "squared_error" else 1.0
         a = float(cfg.alpha)
         r = float(cfg.l1_ratio)
