@@ -440,3 +440,34 @@ TEST_CASE("early stopping: a blob keeps the setting, and a loaded model early-st
     CHECK(ra.best_epoch == rb.best_epoch);
     CHECK(ra.validation_loss == rb.validation_loss);
 }
+
+TEST_CASE("early stopping: one training row beside many far-off held-out rows still leaves a loadable model (fuzz_fit regression)") {
+    // Full batch takes the held-out sums off the all-rows pass: with one training row and 18
+    // held-out rows whose losses are ~1e8, the difference rounded below 0, and the negative
+    // "loss" reached the safeguard's state, which the blob loader rightly refuses. The
+    // training loss is now kept >= 0 (every row loss is). Corpus entry:
+    // tests/fuzz/corpus/fuzz_fit/regression-early-stop-negative-training-loss.
+    for (uint64_t seed = 0; seed < 8; ++seed) {
+        CAPTURE(seed);
+        dsct::Rng r(seed + 100);
+        const size_t n = 19;
+        std::vector<float> X(n * 4), y(n);
+        for (float &v : X) v = (float)(50.0 * r.normal());
+        for (float &v : y) v = (float)(1e4 * r.normal());
+        dsc_config c;
+        dsc_config_init(&c, DSC_LINEAR, 4);
+        c.early_stopping = 1;
+        c.validation_fraction = 0.93f;  // 18 held out, 1 trains
+        c.alpha = 2.7e-4f;
+        c.max_epochs = 12;
+        c.seed = seed;
+        Model m(c);
+        REQUIRE(m.status == DSC_OK);
+        dsc_fit_report rep;
+        REQUIRE(dsc_fit(m.m, X.data(), y.data(), n, &rep) == DSC_OK);
+        CHECK(rep.final_loss >= 0.0f);
+        const std::vector<uint8_t> blob = dsct::save_full(m.m);
+        dsct::Loaded L(blob);  // REQUIREs the load
+        CHECK(dsct::save_full(L.m) == blob);
+    }
+}

@@ -642,7 +642,10 @@ DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoc
     // epoch's step starts from.
     if (early_stop(m)) {
         const double held = heldout_pass(m, all, at<double>(m, m->lay.grad));
+        // Every row loss is >= 0: a difference below 0 is rounding (few training rows beside
+        // many held-out ones), and a negative loss would poison the safeguard and the blob.
         *epoch_loss -= held;
+        if (*epoch_loss < 0.0) *epoch_loss = 0.0;
         heldout_note(m, held);
     }
 #endif

@@ -566,15 +566,19 @@ inline void load_blob(const uint8_t *blob, size_t len, size_t misalign, Loaded *
     out->status = dsc_load(blob, len, a.data, a.bytes, &m);
     FUZZ_CHECK(out->status == DSC_OK);
     FUZZ_CHECK(m != nullptr);
-    // Arena to blob length: every array but the shuffled batch index is proportional to the
-    // parameters the blob carries (<= 32 bytes of arena per 4 bytes of blob), the index is 4
+    // Arena to blob length: every array but the batch indices is proportional to the
+    // parameters the blob carries (<= 32 bytes of arena per 4 bytes of blob), an index is 4
     // bytes per batch row, and the default cap bounds the whole.
     {
         dsc_config c;
         FUZZ_CHECK(dsc_get_config(m, &c) == DSC_OK);
-        const uint64_t idx = dsc_save_size(m) != dsc_save_predictor_size(m) && c.batch_size && c.shuffle
-                                 ? 4ull * c.batch_size
-                                 : 0;
+        uint64_t idx = dsc_save_size(m) != dsc_save_predictor_size(m) && c.batch_size && c.shuffle
+                           ? 4ull * c.batch_size
+                           : 0;
+        // Early stopping's block: its record, the best parameters (counted below with the
+        // rest), and row indices for a batch (shuffled or not) or a 256-row held-out group.
+        if (dsc_save_size(m) != dsc_save_predictor_size(m) && c.early_stopping)
+            idx += 32 + 4ull * (c.batch_size > 256 ? c.batch_size : 256);
         // The NEWTON solver adds two packed p x p matrices and a row: p (p + 2) doubles,
         // quadratic in the parameter count (p <= DSC_NEWTON_MAX_PARAMS keeps it under 8.4 MB).
         const uint64_t p = dsc_param_count(m);
