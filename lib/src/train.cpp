@@ -274,7 +274,7 @@ DSC_NOINLINE void train_batch_rows(const dsc_model *m, size_t n, uint64_t n_val,
 // held-out rows), in groups of kEsGroupRows rows folded in order. With grad: their gradient
 // sums are also taken off grad (full batch: the pass over all rows minus the held-out one is
 // the training rows' pass, so every row is read by the contiguous, threadable pass and only
-// the held-out rows pay for the permutation, about 26 ns a row).
+// the held-out rows pay for the permutation's hashing).
 DSC_NOINLINE double heldout_pass(dsc_model *m, const RowSet &all, double *grad, uint64_t begin = 0,
                                  uint64_t end = 0) {
     const EsState *es = es_state(m);
