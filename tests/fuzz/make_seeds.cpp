@@ -107,9 +107,10 @@ std::vector<uint8_t> penalized_blob(uint32_t kind, bool standardized) {
     return fz::save_of(m, false);
 }
 
-// Format 4's fields in use: a robust loss (Huber on LINEAR, hinge on LOGISTIC) after a few
-// momentum SGD epochs.
-std::vector<uint8_t> robust_blob(uint32_t kind) {
+// A 3-feature model of `kind` fitted under c (minibatch 4, momentum 0.5, lr 0.01, scalar path,
+// with the caller's own fields) on 16 probe rows: LINEAR targets 0.5 x0 + 0.25, LOGISTIC
+// alternating 0 / 1 labels. Its full blob.
+std::vector<uint8_t> fitted_blob(uint32_t kind, void (*own)(dsc_config *)) {
     dsc_config c;
     dsc_config_init(&c, (dsc_model_kind)kind, 3);
     c.backend = DSC_BACKEND_SCALAR;
@@ -117,8 +118,7 @@ std::vector<uint8_t> robust_blob(uint32_t kind) {
     c.batch_size = 4;
     c.momentum = 0.5f;
     c.lr = 0.01f;
-    c.loss = kind == DSC_LINEAR ? DSC_LOSS_HUBER : DSC_LOSS_HINGE;
-    c.epsilon = 0.5f;
+    own(&c);
     fz::Arena a(dsc_arena_size(&c), 0);
     dsc_model *m = nullptr;
     FUZZ_CHECK(dsc_create(&c, a.data, a.bytes, &m) == DSC_OK);
@@ -130,28 +130,26 @@ std::vector<uint8_t> robust_blob(uint32_t kind) {
     return fz::save_of(m, false);
 }
 
-// Format 5's fields in use: early stopping after a few minibatch epochs (the held-out record's
-// block is the last thing in the arena).
+// Format 4's fields in use: a robust loss (Huber on LINEAR, hinge on LOGISTIC).
+std::vector<uint8_t> robust_blob(uint32_t kind) {
+    return fitted_blob(kind, kind == DSC_LINEAR ? [](dsc_config *c) {
+        c->loss = DSC_LOSS_HUBER;
+        c->epsilon = 0.5f;
+    } : [](dsc_config *c) {
+        c->loss = DSC_LOSS_HINGE;
+        c->epsilon = 0.5f;
+    });
+}
+
+// Format 5's fields in use: early stopping (the held-out record's block is the last thing in
+// the arena).
 std::vector<uint8_t> early_stop_blob() {
-    dsc_config c;
-    dsc_config_init(&c, DSC_LINEAR, 3);
-    c.backend = DSC_BACKEND_SCALAR;
-    c.max_epochs = 4;
-    c.batch_size = 4;
-    c.momentum = 0.5f;
-    c.lr = 0.01f;
-    c.early_stopping = 1;
-    c.validation_fraction = 0.25f;
-    c.n_iter_no_change = 2;
-    fz::Arena a(dsc_arena_size(&c), 0);
-    dsc_model *m = nullptr;
-    FUZZ_CHECK(dsc_create(&c, a.data, a.bytes, &m) == DSC_OK);
-    const size_t n = 16;
-    const std::vector<float> X = fz::probe_rows(3, n, DSC_LINEAR);
-    std::vector<float> y(n);
-    for (size_t i = 0; i < n; ++i) y[i] = 0.5f * X[i * 3] + 0.25f;
-    FUZZ_CHECK(dsc_fit(m, X.data(), y.data(), n, nullptr) == DSC_OK);
-    return fz::save_of(m, false);
+    return fitted_blob(DSC_LINEAR, [](dsc_config *c) {
+        c->max_epochs = 4;
+        c->early_stopping = 1;
+        c->validation_fraction = 0.25f;
+        c->n_iter_no_change = 2;
+    });
 }
 
 void load_seeds(const std::string &dir, const std::string &data_dir) {
