@@ -1191,7 +1191,7 @@ TEST_CASE("api: status, stop reason and backend strings") {
     CHECK(std::string(unk) == "unknown status");
 
     std::set<std::string> reasons;
-    for (int r = 0; r <= 5; ++r) {
+    for (int r = 0; r <= 9; ++r) {
         CAPTURE(r);
         const char *t = dsc_stop_reason_string((dsc_stop_reason)r);
         REQUIRE(t != nullptr);
@@ -1199,7 +1199,7 @@ TEST_CASE("api: status, stop reason and backend strings") {
         CHECK_FALSE(contains_ci(t, "unknown"));
         reasons.insert(t);
     }
-    CHECK(reasons.size() == 6u);
+    CHECK(reasons.size() == 10u);
     const char *unr = dsc_stop_reason_string((dsc_stop_reason)100);
     REQUIRE(unr != nullptr);
     CHECK(contains_ci(unr, "unknown"));

@@ -231,6 +231,8 @@ TEST_CASE("early stopping: the held-out loss rises while the training loss still
         dsc_fit_report rep;
         REQUIRE(dsc_fit(m.m, o.X.data(), o.y.data(), o.n, &rep) == DSC_OK);
         CHECK(rep.stop_reason == (uint32_t)DSC_STOP_VALIDATION);
+        CHECK(std::strstr(rep.message, "held-out loss did not improve") != nullptr);
+        CHECK(std::strcmp(dsc_stop_reason_string(DSC_STOP_VALIDATION), "unknown stop reason") != 0);
         CHECK(rep.converged == 0);
         CHECK(rep.epochs_run == ref.epochs);
         CHECK(rep.steps == ref.epochs);

@@ -271,7 +271,7 @@ TEST_CASE("hostile: enum parameters outside their enums") {
         dsc_model *m = nullptr;
         CHECK(dsc_create(&c, arena.data(), arena.size() * 8, &m) == DSC_ERR_INVALID_ARGUMENT);
     }
-    CHECK(std::string(hostile_stop_reason_string(9)) == "unknown stop reason");
+    CHECK(std::string(hostile_stop_reason_string(10)) == "unknown stop reason");
     CHECK(hostile_backend_available(7) == 0);
     CHECK(hostile_backend_available(0) == 1);
     dsc_config zero;

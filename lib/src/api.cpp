@@ -356,6 +356,7 @@ const char *dsc_stop_reason_string(dsc_stop_reason r) {
         case DSC_STOP_CONVERGED: return "converged";
         case DSC_STOP_SEPARABLE: return "classes separable: no finite optimum";
         case DSC_STOP_STALLED: return "stalled before converging";
+        case DSC_STOP_VALIDATION: return "held-out loss stopped improving by tol";
         default: break;
     }
     return "unknown stop reason";

@@ -236,6 +236,11 @@ const char *stop_message(uint32_t why) {
         case DSC_STOP_CALLBACK: return "stopped by the on_epoch callback";
         case DSC_STOP_TOLERANCE: return "loss stopped improving by tol for n_iter_no_change epochs";
         case DSC_STOP_LR_MIN: return "adaptive schedule: learning rate fell to 1e-6";
+#ifndef DESCENT_NO_EARLY_STOP
+        case DSC_STOP_VALIDATION:
+            return "early stopping: the held-out loss did not improve by tol for n_iter_no_change "
+                   "epochs; the parameters with the lowest held-out loss were kept";
+#endif
         default:
             return "reached max_epochs before the convergence test passed (not converged)";
     }

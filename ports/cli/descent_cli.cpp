@@ -88,6 +88,12 @@ const Name kStandardize[] = {{"auto", DSC_STANDARDIZE_AUTO}, {"on", DSC_STANDARD
                              {"off", DSC_STANDARDIZE_OFF}};
 const Name kSolvers[] = {{"auto", DSC_SOLVER_AUTO}, {"gd", DSC_SOLVER_GD},
                          {"newton", DSC_SOLVER_NEWTON}};
+// scikit-learn's SGD loss names (descent.h's dsc_loss_kind; "default" is the model's own).
+const Name kLosses[] = {{"default", DSC_LOSS_DEFAULT},
+                        {"huber", DSC_LOSS_HUBER},
+                        {"epsilon_insensitive", DSC_LOSS_EPSILON_INSENSITIVE},
+                        {"squared_epsilon_insensitive", DSC_LOSS_SQUARED_EPSILON_INSENSITIVE},
+                        {"hinge", DSC_LOSS_HINGE}};
 
 template <size_t N>
 const char *name_of(const Name (&table)[N], uint32_t v) {
@@ -466,6 +472,7 @@ const char *const kValueOpts[] = {
     "target", "features", "model", "degree", "lr", "momentum", "dampening", "weight-decay",
     "nesterov", "batch-size", "shuffle", "max-epochs", "seed", "reduction", "schedule",
     "power-t", "tol", "n-iter-no-change", "backend", "standardize", "solver", "conv-tol",
+    "alpha", "l1-ratio", "average", "loss", "epsilon", "early-stopping", "validation-fraction",
     "threads", "holdout", "plot", "o"};
 const char *const kFlagOpts[] = {"quiet", "proba", "help"};
 
@@ -546,6 +553,15 @@ void usage(FILE *out) {
             "  --standardize S          auto|on|off (default %s)\n"
             "  --solver S               auto|gd|newton (default %s)\n"
             "  --conv-tol X             convergence test; 0 = automatic, < 0 = off (default %g)\n"
+            "  --alpha X, --l1-ratio X  elastic-net penalty on the weights (default %g, %g)\n"
+            "  --average N              averaged SGD from N samples seen; 0 = off (default %u)\n"
+            "  --loss L                 default|huber|epsilon_insensitive|\n"
+            "                           squared_epsilon_insensitive (linear)|hinge (logistic)\n"
+            "  --epsilon X              huber threshold / insensitive band (default %g)\n"
+            "  --early-stopping 0|1     hold out --validation-fraction of the training rows (seeded\n"
+            "                           by --seed), stop when their loss stops improving by --tol for\n"
+            "                           --n-iter-no-change epochs, keep the best (default %u)\n"
+            "  --validation-fraction F  (default %g)\n"
             "  --threads N              threads for passes over > 16384 rows (default 1)\n"
             "  --holdout F              hold out this fraction of rows (seeded shuffle), train on\n"
             "                           the rest, report R^2 or accuracy on it (default 0: none)\n"
@@ -571,7 +587,8 @@ void usage(FILE *out) {
             (unsigned long long)d.seed, name_of(kReductions, d.reduction),
             name_of(kSchedules, d.schedule), (double)d.power_t, (double)d.tol,
             d.n_iter_no_change, name_of(kBackends, d.backend), name_of(kStandardize, d.standardize),
-            name_of(kSolvers, d.solver), (double)d.conv_tol);
+            name_of(kSolvers, d.solver), (double)d.conv_tol, (double)d.alpha, (double)d.l1_ratio,
+            d.average, (double)d.epsilon, d.early_stopping, (double)d.validation_fraction);
 }
 
 // ---- progress ------------------------------------------------------------------------------
@@ -804,6 +821,16 @@ int cmd_train(const Args &a) {
         cfg.standardize = parse_name(kStandardize, "standardize", opt(a, "standardize"));
     if (a.opts.count("solver")) cfg.solver = parse_name(kSolvers, "solver", opt(a, "solver"));
     if (a.opts.count("conv-tol")) cfg.conv_tol = parse_float_opt("conv-tol", opt(a, "conv-tol"));
+    if (a.opts.count("alpha")) cfg.alpha = parse_float_opt("alpha", opt(a, "alpha"));
+    if (a.opts.count("l1-ratio")) cfg.l1_ratio = parse_float_opt("l1-ratio", opt(a, "l1-ratio"));
+    if (a.opts.count("average"))
+        cfg.average = (uint32_t)parse_uint("average", opt(a, "average"), UINT32_MAX);
+    if (a.opts.count("loss")) cfg.loss = parse_name(kLosses, "loss", opt(a, "loss"));
+    if (a.opts.count("epsilon")) cfg.epsilon = parse_float_opt("epsilon", opt(a, "epsilon"));
+    if (a.opts.count("early-stopping"))
+        cfg.early_stopping = (uint32_t)parse_uint("early-stopping", opt(a, "early-stopping"), 1);
+    if (a.opts.count("validation-fraction"))
+        cfg.validation_fraction = parse_float_opt("validation-fraction", opt(a, "validation-fraction"));
     unsigned threads = (unsigned)parse_uint("threads", opt(a, "threads", "1"), 1024);
     if (threads == 0) fail(EXIT_USAGE, "--threads: must be at least 1");
     double holdout = 0;
@@ -983,6 +1010,8 @@ int cmd_train(const Args &a) {
                  n_train, rep.epochs_run, (unsigned long long)rep.steps, (double)rep.final_loss,
                  dsc_stop_reason_string((dsc_stop_reason)rep.stop_reason), rep.converged,
                  name_of(kSolvers, rep.solver), rep.standardized, (double)rep.lr);
+    if (cfg.early_stopping)
+        mf.fit += fmt(" validation_loss=%.9g best_epoch=%u", (double)rep.validation_loss, rep.best_epoch);
     mf.blob.resize(dsc_save_size(m));
     size_t written = 0;
     s = dsc_save(m, &mf.blob[0], mf.blob.size(), &written);
@@ -1100,6 +1129,10 @@ int cmd_info(const Args &a) {
            name_of(kSchedules, c.schedule), (double)c.power_t, (double)c.tol, c.n_iter_no_change);
     printf("  backend %s  standardize %s  solver %s  conv_tol %g\n", name_of(kBackends, c.backend),
            name_of(kStandardize, c.standardize), name_of(kSolvers, c.solver), (double)c.conv_tol);
+    printf("  alpha %g  l1_ratio %g  average %u  loss %s  epsilon %g\n", (double)c.alpha,
+           (double)c.l1_ratio, c.average, name_of(kLosses, c.loss), (double)c.epsilon);
+    printf("  early_stopping %u  validation_fraction %g\n", c.early_stopping,
+           (double)c.validation_fraction);
     return EXIT_OK;
 }
 

@@ -259,6 +259,38 @@ def case_info():
     check("kind:         legendre3" in out and re.search(r"^  d\s", out, re.M), out)
 
 
+def case_model_options():
+    # The penalty, the robust loss and early stopping reach the config (info shows them), and
+    # an early-stopped fit records its held-out loss and epoch in the model file.
+    m = work("es.dscb")
+    run("train", data("sensor.csv"), "--target", "signal_mV", "-o", m, "--quiet",
+        "--early-stopping", "1", "--validation-fraction", "0.25", "--tol", "1e-6",
+        "--max-epochs", "300")
+    out, _ = run("info", m)
+    for s in ["early_stopping 1  validation_fraction 0.25", "solver=gd", "validation_loss=",
+              "best_epoch="]:
+        check(s in out, "info lacks %r:\n%s" % (s, out))
+    best = int(re.search(r"best_epoch=(\d+)", out).group(1))
+    epochs = int(re.search(r"epochs=(\d+)", out).group(1))
+    check(0 <= best <= epochs, out)
+    h = work("h.dscb")
+    run("train", data("sensor.csv"), "--target", "signal_mV", "-o", h, "--quiet",
+        "--loss", "huber", "--epsilon", "0.5", "--alpha", "0.001", "--l1-ratio", "1")
+    out, _ = run("info", h)
+    check("alpha 0.001  l1_ratio 1  average 0  loss huber  epsilon 0.5" in out, out)
+    check("validation_loss=" not in out, out)
+    # Refusals name the field: hinge on a linear model, a fraction of 1, an unknown loss.
+    _, err = run("train", data("sensor.csv"), "--target", "signal_mV", "-o", work("x.dscb"),
+                 "--loss", "hinge", expect=EXIT_USAGE)
+    check("config.loss" in err, err)
+    _, err = run("train", data("sensor.csv"), "--target", "signal_mV", "-o", work("x.dscb"),
+                 "--early-stopping", "1", "--validation-fraction", "1", expect=EXIT_USAGE)
+    check("validation_fraction" in err, err)
+    run("train", data("sensor.csv"), "--target", "signal_mV", "-o", work("x.dscb"),
+        "--loss", "cauchy", expect=EXIT_USAGE)
+    check(not os.path.exists(work("x.dscb")), "a refused train wrote a model file")
+
+
 def case_bad_csvs():
     good = "pressure_Pa,strain,signal_mV\n100000.5,1.0e-3,1400.1\n100100.5,1.1e-3,1401.2\n"
     cases = [
