@@ -22,7 +22,23 @@ struct RowSet {
     size_t begin;         // first row when idx is null
     size_t count;         // rows in the set
     uint32_t cols;        // floats per row of X
+#ifndef DESCENT_NO_CLASS_WEIGHT
+    // Label weights: a row with target y counts lw0 (1 - y) + lw1 y times in the loss terms,
+    // their derivatives and curvatures of the linear-model passes (lw0 for label 0, lw1 for
+    // label 1). Both 1: unweighted, and those passes run exactly as without them.
+    float lw0 = 1.0f, lw1 = 1.0f;
+#endif
 };
+
+#ifdef DESCENT_NO_CLASS_WEIGHT  // a build without class weights (firmware): no weighted code
+constexpr bool label_weighted(const RowSet &) { return false; }
+constexpr float label_w0(const RowSet &) { return 1.0f; }
+constexpr float label_w1(const RowSet &) { return 1.0f; }
+#else
+inline bool label_weighted(const RowSet &rs) { return rs.lw0 != 1.0f || rs.lw1 != 1.0f; }
+inline float label_w0(const RowSet &rs) { return rs.lw0; }
+inline float label_w1(const RowSet &rs) { return rs.lw1; }
+#endif
 
 static inline size_t row_of(const RowSet &rs, size_t r) { return rs.idx ? rs.idx[r] : rs.begin + r; }
 

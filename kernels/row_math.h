@@ -37,6 +37,10 @@ DSC_HD float mse_term(float pred, float y, float *g) {
     return r * r;
 }
 
+// A row's label weight (kernels.h RowSet::lw0, lw1): lw0 (1 - y) + lw1 y, exactly lw0 or lw1
+// for a 0 / 1 label.
+DSC_HD float label_weight(float lw0, float lw1, float y) { return lw0 * (1.0f - y) + lw1 * y; }
+
 // BCE from the logit: log(1 + e^z) - y z, stable for any z; d/dz = sigmoid(z) - y formed as
 // (1 - y) - q or q - y with q = e^-|z| / (1 + e^-|z|), exact when a confident prediction is
 // right.

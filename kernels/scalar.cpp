@@ -35,11 +35,18 @@ void linear_pass(const RowSet &rs, const float *theta, float *acc, double *grad,
     for (uint32_t j = 0; j < p; ++j) grad[j] = 0.0;
     *loss = 0.0;
     float lacc = 0.0f;
+    const bool lw = label_weighted(rs);
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t row = row_of(rs, r);
         const float *x = rs.X + row * rs.cols;
         float g;
-        lacc += term(linear_out(x, rs.cols, theta), rs.y[row], &g);
+        float l = term(linear_out(x, rs.cols, theta), rs.y[row], &g);
+        if (lw) {
+            const float om = label_weight(label_w0(rs), label_w1(rs), rs.y[row]);
+            l *= om;
+            g *= om;
+        }
+        lacc += l;
         acc[0] += g;
         for (uint32_t j = 0; j < rs.cols; ++j) acc[j + 1] += g * x[j];
         if ((r + 1) % kBlockRows == 0) {
@@ -64,10 +71,12 @@ template <typename Loss>
 double linear_loss_pass(const RowSet &rs, const float *theta, Loss term) {
     double loss = 0.0;
     float lacc = 0.0f;
+    const bool lw = label_weighted(rs);
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t row = row_of(rs, r);
         float g;
-        lacc += term(linear_out(rs.X + row * rs.cols, rs.cols, theta), rs.y[row], &g);
+        const float l = term(linear_out(rs.X + row * rs.cols, rs.cols, theta), rs.y[row], &g);
+        lacc += lw ? l * label_weight(label_w0(rs), label_w1(rs), rs.y[row]) : l;
         if ((r + 1) % kBlockRows == 0) {
             loss += (double)lacc;
             lacc = 0.0f;
@@ -314,7 +323,14 @@ void curv_linear(const RowSet &rs, const ColumnMap &map, const float *theta, dou
                   } else {
                       for (uint32_t j = 0; j < d; ++j) z += (double)theta[j + 1] * mapped(map, x, j);
                   }
-                  if (kBce) return bce64(z, y, g, h);
+                  if (kBce) {
+                      const double l = bce64(z, y, g, h);
+                      if (!label_weighted(rs)) return l;
+                      const double om = (double)label_weight(label_w0(rs), label_w1(rs), (float)y);
+                      *g *= om;
+                      *h *= om;
+                      return l * om;
+                  }
                   const double res = z - y;
                   *g = 2.0 * res;
                   *h = 2.0;

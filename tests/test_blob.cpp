@@ -39,9 +39,9 @@ constexpr size_t alpha = 144, l1_ratio = 148, average = 152, prev_obj = 156, see
                  avg_count = 168;
 // format 4: the robust losses
 constexpr size_t loss = 176, epsilon = 180;
-// format 5: early stopping
-constexpr size_t early_stopping = 184, validation_fraction = 188;
-constexpr size_t params_full = 192, params_full_v4 = 184, params_full_v3 = 176, params_full_v2 = 144, params_full_v1 = 124, params_predictor = 28;
+// format 5: early stopping and class weights
+constexpr size_t early_stopping = 184, validation_fraction = 188, class_weight0 = 192, class_weight1 = 196;
+constexpr size_t params_full = 200, params_full_v4 = 184, params_full_v3 = 176, params_full_v2 = 144, params_full_v1 = 124, params_predictor = 28;
 }  // namespace off
 constexpr size_t kHeader = 28;
 
@@ -888,7 +888,7 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
         });
         hostile(leg3.blob, "alpha on LEGENDRE3", [](Bytes &b) { wrf32(b, off::alpha, 0.5f); });
         hostile(lin_plain.blob, "version 6", [](Bytes &b) { wr16(b, off::version, 6); });
-        // As format 4, read 8 bytes short of its arrays: the lengths disagree.
+        // As format 4, read 16 bytes short of its arrays: the lengths disagree.
         hostile(lin_plain.blob, "version 4", [](Bytes &b) { wr16(b, off::version, 4); });
         hostile(lin_plain.blob, "version 0", [](Bytes &b) { wr16(b, off::version, 0); });
         // As format 3, read 8 bytes short of its arrays: the lengths disagree.
@@ -943,6 +943,23 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
         // into the larger arena it needs).
         benign(lin_plain.blob, "validation_fraction 0.25", [](Bytes &b) { wrf32(b, off::validation_fraction, 0.25f); });
         benign(lin_plain.blob, "early stopping on", [](Bytes &b) { wr32(b, off::early_stopping, 1); });
+        // Class weights: LOGISTIC only, finite, >= 0, not both 0.
+        hostile(adap.blob, "class_weight NaN", [](Bytes &b) { wrf32(b, off::class_weight0, kNaN); });
+        hostile(adap.blob, "class_weight +inf", [](Bytes &b) { wrf32(b, off::class_weight1, kInf); });
+        hostile(adap.blob, "class_weight -1", [](Bytes &b) { wrf32(b, off::class_weight1, -1.0f); });
+        hostile(adap.blob, "class_weight both 0", [](Bytes &b) {
+            wrf32(b, off::class_weight0, 0.0f);
+            wrf32(b, off::class_weight1, -0.0f);
+        });
+        hostile(lin_plain.blob, "class_weight on LINEAR", [](Bytes &b) { wrf32(b, off::class_weight1, 3.0f); });
+        benign(adap.blob, "class_weight {0.5, 4}", [](Bytes &b) {
+            wrf32(b, off::class_weight0, 0.5f);
+            wrf32(b, off::class_weight1, 4.0f);
+        });
+        benign(adap.blob, "class_weight {0, 2}", [](Bytes &b) {
+            wrf32(b, off::class_weight0, 0.0f);
+            wrf32(b, off::class_weight1, 2.0f);
+        });
     }
 }
 

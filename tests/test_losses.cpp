@@ -326,9 +326,9 @@ TEST_CASE("losses: blobs carry loss and epsilon; a format-3 blob loads with the 
     REQUIRE(dsc_get_params(L.m, lp.data(), lp.size()) == DSC_OK);
     CHECK(dsct::bits_equal(lp, six.params()));  // resumed = uninterrupted, bit for bit
 
-    // Format 3 is format 5 without the last 16 bytes of the config (format 4's loss and
-    // epsilon, format 5's early stopping): a DEFAULT-loss model's blob, cut back to format 3,
-    // loads with loss DEFAULT and epsilon 0.1 and saves back as the original.
+    // Format 3 is format 5 without the last 24 bytes of the config (format 4's loss and
+    // epsilon, format 5's early stopping and class weights): a DEFAULT-loss model's blob, cut
+    // back to format 3, loads with loss DEFAULT and epsilon 0.1 and saves back as the original.
     dsc_config d;
     dsc_config_init(&d, DSC_LINEAR, R::kTrajD);
     d.lr = 0.05f;
@@ -337,7 +337,7 @@ TEST_CASE("losses: blobs carry loss and epsilon; a format-3 blob loads with the 
     REQUIRE(dsc_fit(D.m, R::kTrajX, R::kTrajY, R::kTrajN, nullptr) == DSC_OK);
     const std::vector<uint8_t> v5 = save_full(D.m);
     std::vector<uint8_t> v3(v5.begin(), v5.begin() + 176);
-    v3.insert(v3.end(), v5.begin() + 192, v5.end() - 4);
+    v3.insert(v3.end(), v5.begin() + 200, v5.end() - 4);
     v3[4] = 3;
     const uint32_t total = (uint32_t)v3.size() + 4;
     for (int i = 0; i < 4; ++i) v3[8 + i] = (uint8_t)(total >> (8 * i));

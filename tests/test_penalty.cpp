@@ -506,7 +506,7 @@ TEST_CASE("blob: a committed format-2 file loads with no penalty and no averagin
     CHECK(c.standardize == (uint32_t)DSC_STANDARDIZE_ON);
     const std::vector<uint8_t> v3 = save_full(L.m);
     CHECK(v3[4] == 5);
-    CHECK(v3.size() == blob.size() + 48);  // format 3's 32 bytes, format 4's 8 and format 5's 8
+    CHECK(v3.size() == blob.size() + 56);  // format 3's 32 bytes, format 4's 8 and format 5's 16
     CHECK(c.loss == (uint32_t)DSC_LOSS_DEFAULT);
     CHECK(c.epsilon == 0.1f);
     Loaded L3(v3);

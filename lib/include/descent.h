@@ -329,6 +329,13 @@ typedef struct dsc_config {
      * DSC_ARENA_EARLY_STOP_BYTES. */
     uint32_t early_stopping;    /* 0 (default) or 1                                           */
     float validation_fraction;  /* in (0, 1), default 0.1 (scikit-learn's)                    */
+    /* Class weights (LOGISTIC; fields added in 0.6; README "Class weights"): a row with label y
+     * counts w0 (1 - y) + w1 y times -- exactly class_weight[y] for a 0 / 1 label, as
+     * scikit-learn's class_weight -- in the loss, its gradient and its curvature (BCE and
+     * HINGE), under every solver. The mean reduction still divides by the row count, so
+     * weights n / (2 n_c) ('balanced') keep the loss's scale. Each finite and >= 0, not both 0;
+     * other kinds keep the default {1, 1}; not with the CUDA backend. */
+    float class_weight[2];
 } dsc_config;
 
 typedef struct dsc_fit_report {

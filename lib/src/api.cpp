@@ -104,6 +104,7 @@ void dsc_config_init(dsc_config *cfg, dsc_model_kind kind, uint32_t n_features) 
     cfg->epsilon = 0.1f;
     cfg->early_stopping = 0;
     cfg->validation_fraction = 0.1f;
+    cfg->class_weight[0] = cfg->class_weight[1] = 1.0f;
 }
 
 const char *dsc_check_config(const dsc_config *cfg) {

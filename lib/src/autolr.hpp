@@ -23,9 +23,15 @@ template <class Gram>
 float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *w, Gram gram) {
     // Huber's second derivative is at most 1; squared epsilon-insensitive's at most 2, as MSE's.
 #ifndef DESCENT_NO_LOSSES
-    const double curv = c.kind == DSC_LOGISTIC ? 0.25 : c.loss == DSC_LOSS_HUBER ? 1.0 : 2.0;
+    const double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : c.loss == DSC_LOSS_HUBER ? 1.0 : 2.0;
 #else
-    const double curv = c.kind == DSC_LOGISTIC ? 0.25 : 2.0;
+    const double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : 2.0;
+#endif
+#ifndef DESCENT_NO_CLASS_WEIGHT
+    // Class weights scale a row's curvature by its weight: at most the larger one.
+    const double curv = curv1 * (c.class_weight[0] > c.class_weight[1] ? c.class_weight[0] : c.class_weight[1]);
+#else  // check_config refuses config.class_weight
+    const double curv = curv1;
 #endif
     const double n = (double)rows;
     // lambda_max of Phi^T Phi by power iteration: the full-batch curvature.

@@ -16,7 +16,7 @@
 //           safeguard's last loss + penalty); u64 seen (samples stepped over), avg_count
 //           (steps in the running average)
 //           version >= 4: u32 loss; f32 epsilon (the robust losses)
-//           version >= 5: u32 early_stopping; f32 validation_fraction
+//           version >= 5: u32 early_stopping; f32 validation_fraction; f32 class_weight[2]
 //   ...     f32 params[n_params]               (raw units: a full blob's are the optimizer's
 //                                               parameters; a predictor's what prediction
 //                                               uses, the running average once it has begun)
@@ -31,7 +31,7 @@
 // they load with standardize OFF, solver GD and conv_tol off, and resume exactly as before.
 // Version 1 and 2 full blobs load with alpha 0, l1_ratio 0.15, average 0 (the defaults: no
 // penalty, no averaging); versions 1 to 3 with loss DEFAULT and epsilon 0.1; versions 1 to 4
-// with early stopping off and validation_fraction 0.1. Every full blob saves back as version 5.
+// with early stopping off, validation_fraction 0.1 and class weights {1, 1}. Every full blob saves back as version 5.
 //
 // The loader is a bounded reader: every read checks the remaining length, every count is
 // bounded before it is multiplied, every enum and value is validated by the same checks
@@ -55,7 +55,7 @@ constexpr size_t kStateBytes = 8 + 3 * 4 + 3 * 4;
 constexpr size_t kV2Bytes = 3 * 4 + 2 * 4;
 constexpr size_t kV3Bytes = 4 * 4 + 2 * 8;
 constexpr size_t kV4Bytes = 8;  // u32 loss, f32 epsilon
-constexpr size_t kV5Bytes = 8;  // u32 early_stopping, f32 validation_fraction
+constexpr size_t kV5Bytes = 16;  // u32 early_stopping, f32 validation_fraction, class_weight[2]
 
 struct Writer {
     uint8_t *p;
@@ -205,6 +205,8 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
         w.f32(c.epsilon);
         w.u32(c.early_stopping);
         w.f32(c.validation_fraction);
+        w.f32(c.class_weight[0]);
+        w.f32(c.class_weight[1]);
     }
     const float *theta = full_form ? params(m) : published(m);
     for (uint32_t j = 0; j < m->n_params; ++j) w.f32(theta[j]);
@@ -337,6 +339,8 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
         if (version >= 5) {
             c.early_stopping = r.u32();
             c.validation_fraction = r.f32();
+            c.class_weight[0] = r.f32();
+            c.class_weight[1] = r.f32();
         }
     }
     if (!r.ok) return DSC_ERR_BAD_MODEL_BLOB;

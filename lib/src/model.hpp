@@ -108,6 +108,16 @@ static_assert(dsc::kChunkRows == 16384, "DSC_ARENA_BYTES assumes 16384-row chunk
 
 namespace dsc {
 
+// A fit's rows under the config's class weights (RowSet's label weights).
+inline RowSet fit_rows(const dsc_config &c, const float *X, const float *y, size_t n) {
+    RowSet rs = {X, y, nullptr, 0, n, c.n_features};
+#ifndef DESCENT_NO_CLASS_WEIGHT  // else check_config refuses config.class_weight
+    rs.lw0 = c.class_weight[0];
+    rs.lw1 = c.class_weight[1];
+#endif
+    return rs;
+}
+
 inline RowSet sub_rows(const RowSet &rs, size_t first, size_t count) {
     RowSet s = rs;
     s.count = count;

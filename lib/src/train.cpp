@@ -518,7 +518,7 @@ double fit_loss(dsc_model *m, const RowSet &all) {
 }
 
 double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
-    RowSet rs = {X, y, nullptr, 0, n, m->cfg.n_features};
+    const RowSet rs = fit_rows(m->cfg, X, y, n);
     double loss = 0.0;
     for (size_t first = 0; first < n; first += kChunkRows) {
         const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
@@ -708,7 +708,7 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
 // Standardized models measure their column statistics at the first fit and keep them: the
 // training parameters are then derived once from the raw ones.
 dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep) {
-    const RowSet all = {X, y, nullptr, 0, n, m->cfg.n_features};
+    const RowSet all = fit_rows(m->cfg, X, y, n);
     if (rep) {
         rep->solver = newton(m) ? DSC_SOLVER_NEWTON : DSC_SOLVER_GD;
         rep->standardized = standardized(m);

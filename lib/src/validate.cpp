@@ -201,6 +201,23 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
             return bad(msg, "config.n_iter_no_change must be >= 1 with early stopping");
     }
 #endif
+#ifdef DESCENT_NO_CLASS_WEIGHT
+    if ((bits_of(cfg->class_weight[0]) ^ 0x3F800000u) | (bits_of(cfg->class_weight[1]) ^ 0x3F800000u)) {
+        if (msg) *msg = "config.class_weight: not in this build";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#else
+    // Class weights: as bits, each finite and >= 0 (-0 included), not both zero; 1.0f is
+    // 0x3F800000.
+    if (not_finite_nonneg(cfg->class_weight[0]) || not_finite_nonneg(cfg->class_weight[1]) ||
+        ((bits_of(cfg->class_weight[0]) | bits_of(cfg->class_weight[1])) & 0x7FFFFFFFu) == 0u)
+        return bad(msg, "config.class_weight: each must be finite and >= 0, not both 0");
+    if ((bits_of(cfg->class_weight[0]) != 0x3F800000u || bits_of(cfg->class_weight[1]) != 0x3F800000u) &&
+        (cfg->kind != DSC_LOGISTIC || cfg->backend == DSC_BACKEND_CUDA)) {
+        if (msg) *msg = "config.class_weight: LOGISTIC on a CPU backend only (leave {1, 1})";
+        return DSC_ERR_UNSUPPORTED;
+    }
+#endif
 #ifdef DESCENT_NO_NEWTON
     if (cfg->standardize == DSC_STANDARDIZE_ON || cfg->solver == DSC_SOLVER_NEWTON) {
         if (msg) *msg = "this build has no NEWTON solver or standardization (DESCENT_NEWTON=OFF)";

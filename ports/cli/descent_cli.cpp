@@ -473,6 +473,7 @@ const char *const kValueOpts[] = {
     "nesterov", "batch-size", "shuffle", "max-epochs", "seed", "reduction", "schedule",
     "power-t", "tol", "n-iter-no-change", "backend", "standardize", "solver", "conv-tol",
     "alpha", "l1-ratio", "average", "loss", "epsilon", "early-stopping", "validation-fraction",
+    "class-weight",
     "threads", "holdout", "plot", "o"};
 const char *const kFlagOpts[] = {"quiet", "proba", "help"};
 
@@ -562,6 +563,8 @@ void usage(FILE *out) {
             "                           by --seed), stop when their loss stops improving by --tol for\n"
             "                           --n-iter-no-change epochs, keep the best (default %u)\n"
             "  --validation-fraction F  (default %g)\n"
+            "  --class-weight W0,W1     logistic: weights of class 0 and class 1 (the sorted class\n"
+            "                           names) (default 1,1)\n"
             "  --threads N              threads for passes over > 16384 rows (default 1)\n"
             "  --holdout F              hold out this fraction of rows (seeded shuffle), train on\n"
             "                           the rest, report R^2 or accuracy on it (default 0: none)\n"
@@ -831,6 +834,12 @@ int cmd_train(const Args &a) {
         cfg.early_stopping = (uint32_t)parse_uint("early-stopping", opt(a, "early-stopping"), 1);
     if (a.opts.count("validation-fraction"))
         cfg.validation_fraction = parse_float_opt("validation-fraction", opt(a, "validation-fraction"));
+    if (a.opts.count("class-weight")) {
+        const std::vector<std::string> w = split_list("class-weight", opt(a, "class-weight"));
+        if (w.size() != 2) fail(EXIT_USAGE, "--class-weight: expected two weights, W0,W1");
+        cfg.class_weight[0] = parse_float_opt("class-weight", w[0]);
+        cfg.class_weight[1] = parse_float_opt("class-weight", w[1]);
+    }
     unsigned threads = (unsigned)parse_uint("threads", opt(a, "threads", "1"), 1024);
     if (threads == 0) fail(EXIT_USAGE, "--threads: must be at least 1");
     double holdout = 0;
@@ -1131,8 +1140,8 @@ int cmd_info(const Args &a) {
            name_of(kStandardize, c.standardize), name_of(kSolvers, c.solver), (double)c.conv_tol);
     printf("  alpha %g  l1_ratio %g  average %u  loss %s  epsilon %g\n", (double)c.alpha,
            (double)c.l1_ratio, c.average, name_of(kLosses, c.loss), (double)c.epsilon);
-    printf("  early_stopping %u  validation_fraction %g\n", c.early_stopping,
-           (double)c.validation_fraction);
+    printf("  early_stopping %u  validation_fraction %g  class_weight %g,%g\n", c.early_stopping,
+           (double)c.validation_fraction, (double)c.class_weight[0], (double)c.class_weight[1]);
     return EXIT_OK;
 }
 

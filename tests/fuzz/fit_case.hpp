@@ -110,7 +110,7 @@ inline void describe_case() {
             "shuffle %u max_epochs %u seed %llu\n  lr %a momentum %a dampening %a "
             "weight_decay %a nesterov %u schedule %u power_t %a tol %a n_iter_no_change %u "
             "backend %u\n  standardize %u solver %u conv_tol %a alpha %a l1_ratio %a average %u loss %u epsilon %a\n"
-            "  early_stopping %u validation_fraction %a\n"
+            "  early_stopping %u validation_fraction %a class_weight %a %a\n"
             "  callback %d (stop after %u) parallel_for %d max_tasks %u exchange %d rank %u "
             "misalign %zu n %zu refit %u set_params %d\n",
             c.struct_size, c.kind, c.n_features, c.degree, c.reduction, c.batch_size, c.shuffle,
@@ -118,7 +118,8 @@ inline void describe_case() {
             (double)c.dampening, (double)c.weight_decay, c.nesterov, c.schedule,
             (double)c.power_t, (double)c.tol, c.n_iter_no_change, c.backend, c.standardize,
             c.solver, (double)c.conv_tol, (double)c.alpha, (double)c.l1_ratio, c.average, c.loss,
-            (double)c.epsilon, c.early_stopping, (double)c.validation_fraction, (int)fc.use_callback, fc.stop_limit, c.parallel_for != nullptr, c.max_tasks,
+            (double)c.epsilon, c.early_stopping, (double)c.validation_fraction,
+            (double)c.class_weight[0], (double)c.class_weight[1], (int)fc.use_callback, fc.stop_limit, c.parallel_for != nullptr, c.max_tasks,
             c.exchange != nullptr, c.comm_rank,
             fc.arena_misalign, fc.n, (unsigned)fc.refit, (int)fc.set_params);
     print_floats("X", fc.X);

@@ -343,6 +343,11 @@ inline void parse_fit_case(Input &in, FitCase *fc) {
         const uint8_t s = in.u8();
         if (s >= 1) c.validation_fraction = s < 200 ? (float)s / 200.0f : s < 232 ? (float)(s & 1) : pick_value(in);
     }
+    // Class weights, after those: a byte below 128 keeps the default 1 (other kinds must).
+    for (float &w : c.class_weight) {
+        const uint8_t s = in.u8();
+        if (s >= 128) w = s < 220 ? (float)(s - 128) / 23.0f : s < 236 ? 0.0f : pick_value(in);
+    }
 }
 
 // Early stopping's held-out rows of an n-row fit, computed here from the documented rule

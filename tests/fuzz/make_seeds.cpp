@@ -166,6 +166,10 @@ void load_seeds(const std::string &dir, const std::string &data_dir) {
     put(dir, "linear_huber.dscb", robust_blob(DSC_LINEAR));
     put(dir, "logistic_hinge.dscb", robust_blob(DSC_LOGISTIC));
     put(dir, "linear_early_stop.dscb", early_stop_blob());
+    put(dir, "logistic_class_weight.dscb", fitted_blob(DSC_LOGISTIC, [](dsc_config *c) {
+            c->class_weight[0] = 0.5f;
+            c->class_weight[1] = 3.0f;
+        }));
     for (const char *f : {"linear_d3.dscb", "logistic_momentum.dscb", "poly_predictor.dscb",
                           "linear_std_v2.dscb"}) {
         std::vector<uint8_t> b;
@@ -209,6 +213,8 @@ void fit_seeds(const std::string &dir) {
         // Format 5's fields (read last): early stopping.
         {"linear_early_stop_ok", DSC_LINEAR, DSC_OK, false, false},
         {"logistic_early_stop_ok", DSC_LOGISTIC, DSC_OK, false, false},
+        // Class weights (read after those).
+        {"logistic_class_weight_ok", DSC_LOGISTIC, DSC_OK, false, false},
     };
     Rng r{2026};
     size_t left = sizeof wants / sizeof wants[0];
@@ -236,6 +242,8 @@ void fit_seeds(const std::string &dir) {
             if (needs_loss && fc.cfg.loss == DSC_LOSS_DEFAULT) continue;
             const bool needs_es = name.find("early_stop") != std::string::npos;
             if (needs_es && fc.cfg.early_stopping == 0) continue;
+            const bool needs_cw = name.find("class_weight") != std::string::npos;
+            if (needs_cw && fc.cfg.class_weight[0] == 1.0f && fc.cfg.class_weight[1] == 1.0f) continue;
             const bool hit = w.config_rejected ? rejected
                                                : !rejected && s.ran && fc.cfg.kind == w.kind &&
                                                      s.fit == w.fit && fc.n >= 8;

@@ -288,7 +288,22 @@ def case_model_options():
     check("validation_fraction" in err, err)
     run("train", data("sensor.csv"), "--target", "signal_mV", "-o", work("x.dscb"),
         "--loss", "cauchy", expect=EXIT_USAGE)
+    _, err = run("train", data("sensor.csv"), "--target", "signal_mV", "-o", work("x.dscb"),
+                 "--class-weight", "1,3", expect=EXIT_USAGE)
+    check("class_weight" in err, err)
     check(not os.path.exists(work("x.dscb")), "a refused train wrote a model file")
+    # Class weights on a classifier: weighting class 1 ('ok', the second sorted name) up
+    # predicts it at least as often.
+    counts = []
+    for cw in ["1,1", "1,4"]:
+        mc = work("c%s.dscb" % cw.replace(",", "_"))
+        run("train", data("machines.csv"), "--target", "status", "--model", "logistic", "-o", mc,
+            "--quiet", "--class-weight", cw)
+        out, _ = run("info", mc)
+        check("class_weight %s" % cw in out, out)
+        pred, _ = run("predict", mc, data("machines.csv"))
+        counts.append(pred.split("\n")[1:].count("ok"))
+    check(counts[1] >= counts[0], "class weight 4 on 'ok' predicted it less often: %r" % counts)
 
 
 def case_bad_csvs():

@@ -106,6 +106,8 @@ class Config(ctypes.Structure):
         # 0.6: early stopping on held-out rows
         ("early_stopping", ctypes.c_uint32),
         ("validation_fraction", ctypes.c_float),
+        # 0.6: class weights (LOGISTIC)
+        ("class_weight", ctypes.c_float * 2),
     ]
 
 

@@ -724,7 +724,11 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
 
     ``early_stopping`` and ``validation_fraction`` as LinearRegression's: the held-out
     rows' log-loss (hinge loss under 'hinge') is watched, not their accuracy, and the split is
-    not stratified."""
+    not stratified.
+
+    ``class_weight`` as scikit-learn's: None, 'balanced' (n / (2 n_c)) or {label: weight};
+    each row's loss, gradient and curvature are multiplied by its class's weight, under every
+    solver (README "Class weights")."""
 
     _kind = "logistic"
 
@@ -734,7 +738,7 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
         self._penalty_config(cfg)
 
     def __init__(self, *, loss="log_loss", penalty=None, alpha=0.0001, l1_ratio=0.15,
-                 average=False, early_stopping=False, validation_fraction=0.1,
+                 average=False, early_stopping=False, validation_fraction=0.1, class_weight=None,
                  max_epochs=1000, lr=0.0, batch_size=0, shuffle=True, random_state=0,
                  momentum=0.0, nesterov=False, dampening=0.0, weight_decay=0.0,
                  learning_rate="constant", power_t=0.25, tol=None, n_iter_no_change=5,
@@ -750,6 +754,29 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
         self.loss = loss
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+
+    def _before_create(self, cfg_buf, cfg, X, y):
+        """class_weight as scikit-learn's: None, 'balanced' (n / (2 n_c) from this fit's
+        labels) or a dict {class label: weight}; config.class_weight in classes_ order."""
+        cw = self.class_weight
+        if cw is None:
+            w = (1.0, 1.0)
+        elif isinstance(cw, str) and cw == "balanced":
+            counts = np.bincount(y.astype(np.int64), minlength=2).astype(np.float64)
+            if np.any(counts == 0):
+                raise ValueError("class_weight='balanced' needs both classes in y")
+            w = tuple(len(y) / (2.0 * counts))
+        elif isinstance(cw, dict):
+            unknown = [k for k in cw if k not in list(self.classes_)]
+            if unknown:
+                raise ValueError(f"class_weight names labels not in y: {unknown!r}")
+            w = tuple(float(cw.get(c, 1.0)) for c in self.classes_)
+        else:
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
+        if not all(np.isfinite(v) and v >= 0 for v in w) or not any(v > 0 for v in w):
+            raise ValueError(f"class weights must be finite, >= 0 and not all 0, got {w!r}")
+        cfg.class_weight[0], cfg.class_weight[1] = w
 
     def _labels(self, y, n):
         """y validated as class labels (any dtype), 1-D with n entries; not yet encoded."""
@@ -989,6 +1016,10 @@ def load(blob):
             params["alpha"] = a / scale
             params["l1_ratio"] = r
         params["average"] = int(cfg.average) if cfg.average > 1 else bool(cfg.average)
+        if cls is LogisticRegression:
+            w = (float(cfg.class_weight[0]), float(cfg.class_weight[1]))
+            # A loaded classifier's classes are 0.0 and 1.0 (below): the weights keyed so.
+            params["class_weight"] = None if w == (1.0, 1.0) else {0.0: w[0], 1.0: w[1]}
     est.set_params(**params)
     est.n_features_in_ = int(cfg.n_features)
     est.loss_history_ = []
