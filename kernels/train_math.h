@@ -177,8 +177,11 @@ struct EpochRules {
     uint32_t patience;   // n_iter_no_change
     double per_sample;   // epoch loss -> per-sample loss (1, or 1/n for sum reduction)
 #ifndef DESCENT_NO_EARLY_STOP  // (firmware: not in the frame of dsc_fit's deepest path)
-    bool watch_set = false;  // early stopping: the tol rule watches `watch` (the per-sample
-    double watch = 0.0;      // held-out loss) instead of the epoch loss
+    // Early stopping: the tol rule watches `watch` (the per-sample held-out loss) instead of
+    // the epoch loss. No default member initializers: the CUDA trainer's device config, which
+    // holds these rules, is cleared with memset and must stay trivial.
+    bool watch_set;
+    double watch;
 #endif
 };
 

@@ -398,6 +398,10 @@ DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, boo
     }
     if (c.on_epoch && c.on_epoch(c.user, m->st.epoch, (float)epoch_loss)) return DSC_STOP_CALLBACK;
     EpochRules rules;
+#ifndef DESCENT_NO_EARLY_STOP
+    rules.watch_set = false;
+    rules.watch = 0.0;
+#endif
     // Automatic rate safeguard: with momentum 0 and the full batch, a rise in the loss means
     // the step exceeded 2/L.
     rules.safeguard = safeguard;
