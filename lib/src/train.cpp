@@ -275,15 +275,13 @@ DSC_NOINLINE void train_batch_rows(const dsc_model *m, size_t n, uint64_t n_val,
     for (size_t i = 0; i < cnt; ++i) idx[i] = (uint32_t)permutation_apply(split, n_val + idx[i]);
 }
 
-// The summed loss at the parameters of the rows at split positions [begin, end) (default: the
-// held-out rows), in groups of kEsGroupRows rows folded in order. With grad: their gradient
+// The summed loss at the parameters of the rows at split positions [begin, end) (the held-out
+// rows are [0, n_val)), in groups of kEsGroupRows rows folded in order. With grad: their gradient
 // sums are also taken off grad (full batch: the pass over all rows minus the held-out one is
 // the training rows' pass, so every row is read by the contiguous, threadable pass and only
 // the held-out rows pay for the permutation's hashing).
-DSC_NOINLINE double heldout_pass(dsc_model *m, const RowSet &all, double *grad, uint64_t begin = 0,
-                                 uint64_t end = 0) {
-    const EsState *es = es_state(m);
-    if (!end) end = es->n_val;
+DSC_NOINLINE double heldout_pass(dsc_model *m, const RowSet &all, double *grad, uint64_t begin,
+                                 uint64_t end) {
     uint32_t *idx = es_rows(m);
     float *acc = at<float>(m, m->lay.acc);
     double *chunk = at<double>(m, m->lay.chunk);
@@ -307,15 +305,18 @@ DSC_NOINLINE double heldout_pass(dsc_model *m, const RowSet &all, double *grad, 
     return sum;
 }
 
-// Records the held-out loss (summed) of the current parameters, reached after the fit's
-// epochs so far; the lowest of the fit keeps its parameters. A non-finite loss never does.
-DSC_NOINLINE void heldout_note(dsc_model *m, double sum) {
+// Measures the held-out loss of the current parameters, reached after `epochs` epochs of this
+// fit; the lowest of the fit keeps its parameters (a non-finite loss never does). With grad,
+// the full-batch pass: the held-out sums also come off grad. Returns the summed loss.
+DSC_NOINLINE double heldout_note(dsc_model *m, const RowSet &all, double *grad, uint32_t epochs) {
     EsState *es = es_state(m);
+    const double sum = heldout_pass(m, all, grad, 0, es->n_val);
     es->last = isfinite(sum) ? sum / (double)es->n_val : __builtin_inf();
-    if (!(es->last < es->best)) return;
+    if (!(es->last < es->best)) return sum;
     es->best = es->last;
-    es->best_epoch = m->st.epoch - es->epoch0;
+    es->best_epoch = epochs;
     memcpy(es_best_params(m), train_params(m), m->n_params * sizeof(float));
+    return sum;
 }
 #endif
 
@@ -334,12 +335,14 @@ DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const 
     if (why == DSC_STOP_DIVERGED) restore_best(m);
     bool kept_final = true;
 #ifndef DESCENT_NO_EARLY_STOP
-    // Early stopping: the parameters the fit ended at are measured too, and whichever
-    // parameters had the lowest held-out loss are the ones left in the model.
+    // Early stopping: the parameters the fit ended at are measured too (full batch measures
+    // each epoch's starting ones; minibatch measured these at the last epoch's end), and
+    // whichever had the lowest held-out loss are the ones left in the model.
     EsState *es = early_stop(m) ? es_state(m) : nullptr;
     if (es && why != DSC_STOP_DIVERGED) {
-        heldout_note(m, heldout_pass(m, all, nullptr));
-        kept_final = es->best_epoch == m->st.epoch - es->epoch0;
+        const uint32_t epochs = m->st.epoch - es->epoch0;
+        if (m->cfg.batch_size == 0) heldout_note(m, all, nullptr, epochs);
+        kept_final = es->best_epoch == epochs;
         if (!kept_final) adopt_train_params(m, es_best_params(m));
     }
 #endif
@@ -629,12 +632,8 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch
     // The epoch loss was accumulated along the way: the params at its end stand for it.
     note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)nt : *epoch_loss);
 #ifndef DESCENT_NO_EARLY_STOP
-    // Held out: the parameters at the epoch's end (counted as after this epoch).
-    if (early_stop(m)) {
-        m->st.epoch += 1;
-        heldout_note(m, heldout_pass(m, all, nullptr));
-        m->st.epoch -= 1;
-    }
+    // Held out: the parameters at the epoch's end (after_epoch has not counted it yet).
+    if (early_stop(m)) heldout_note(m, all, nullptr, m->st.epoch + 1 - es_state(m)->epoch0);
 #endif
     return true;
 }
@@ -650,12 +649,12 @@ DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoc
     // The held-out rows' share comes off the sums; their loss is that of the parameters this
     // epoch's step starts from.
     if (early_stop(m)) {
-        const double held = heldout_pass(m, all, at<double>(m, m->lay.grad));
+        const double held =
+            heldout_note(m, all, at<double>(m, m->lay.grad), m->st.epoch - es_state(m)->epoch0);
         // Every row loss is >= 0: a difference below 0 is rounding (few training rows beside
         // many held-out ones), and a negative loss would poison the safeguard and the blob.
         *epoch_loss -= held;
         if (*epoch_loss < 0.0) *epoch_loss = 0.0;
-        heldout_note(m, held);
     }
 #endif
     if (!isfinite(*epoch_loss)) return false;
