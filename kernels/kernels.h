@@ -28,6 +28,13 @@ struct RowSet {
     // label 1). Both 1: unweighted, and those passes run exactly as without them.
     float lw0 = 1.0f, lw1 = 1.0f;
 #endif
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    // Sample weights: row r of the set counts w[row] times (indexed like y; null: every row
+    // counts once) in the loss terms, derivatives and curvatures of every model's passes, and
+    // in the Gram product and its max |phi|^2 (w |phi|^2). Label weights multiply on top
+    // (w[row] * label weight), except in the Gram pass, which takes sample weights only.
+    const float *w = nullptr;
+#endif
 };
 
 #ifdef DESCENT_NO_CLASS_WEIGHT  // a build without class weights (firmware): no weighted code
@@ -39,6 +46,14 @@ inline bool label_weighted(const RowSet &rs) { return rs.lw0 != 1.0f || rs.lw1 !
 inline float label_w0(const RowSet &rs) { return rs.lw0; }
 inline float label_w1(const RowSet &rs) { return rs.lw1; }
 #endif
+
+#ifdef DESCENT_NO_SAMPLE_WEIGHT  // a build without sample weights (firmware)
+constexpr const float *sample_w(const RowSet &) { return nullptr; }
+#else
+inline const float *sample_w(const RowSet &rs) { return rs.w; }
+#endif
+// Any weight on the rows: the weighted code runs only then.
+inline bool row_weighted(const RowSet &rs) { return sample_w(rs) != nullptr || label_weighted(rs); }
 
 static inline size_t row_of(const RowSet &rs, size_t r) { return rs.idx ? rs.idx[r] : rs.begin + r; }
 

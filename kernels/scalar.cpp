@@ -18,6 +18,15 @@ inline float linear_out(const float *x, uint32_t cols, const float *theta) {
     return s;
 }
 
+// A row's weight (kernels.h): its sample weight times its label weight, either alone where the
+// other is absent. Only called where row_weighted(rs).
+inline float row_w(const RowSet &rs, size_t row) {
+    const float *sw = sample_w(rs);
+    if (!label_weighted(rs)) return sw[row];
+    const float lw = label_weight(label_w0(rs), label_w1(rs), rs.y[row]);
+    return sw ? sw[row] * lw : lw;
+}
+
 inline void flush(float *acc, uint32_t p, float lacc, double *grad, double *loss) {
     for (uint32_t j = 0; j < p; ++j) {
         grad[j] += (double)acc[j];
@@ -35,14 +44,14 @@ void linear_pass(const RowSet &rs, const float *theta, float *acc, double *grad,
     for (uint32_t j = 0; j < p; ++j) grad[j] = 0.0;
     *loss = 0.0;
     float lacc = 0.0f;
-    const bool lw = label_weighted(rs);
+    const bool lw = row_weighted(rs);
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t row = row_of(rs, r);
         const float *x = rs.X + row * rs.cols;
         float g;
         float l = term(linear_out(x, rs.cols, theta), rs.y[row], &g);
         if (lw) {
-            const float om = label_weight(label_w0(rs), label_w1(rs), rs.y[row]);
+            const float om = row_w(rs, row);
             l *= om;
             g *= om;
         }
@@ -71,12 +80,12 @@ template <typename Loss>
 double linear_loss_pass(const RowSet &rs, const float *theta, Loss term) {
     double loss = 0.0;
     float lacc = 0.0f;
-    const bool lw = label_weighted(rs);
+    const bool lw = row_weighted(rs);
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t row = row_of(rs, r);
         float g;
         const float l = term(linear_out(rs.X + row * rs.cols, rs.cols, theta), rs.y[row], &g);
-        lacc += lw ? l * label_weight(label_w0(rs), label_w1(rs), rs.y[row]) : l;
+        lacc += lw ? l * row_w(rs, row) : l;
         if ((r + 1) % kBlockRows == 0) {
             loss += (double)lacc;
             lacc = 0.0f;
@@ -110,12 +119,18 @@ void poly_mse(const RowSet &rs, const float *theta, uint32_t degree, float *acc,
     for (uint32_t j = 0; j < p; ++j) grad[j] = 0.0;
     *loss = 0.0;
     float lacc = 0.0f;
+    const float *sw = sample_w(rs);
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t row = row_of(rs, r);
         const float x = rs.X[row * rs.cols];
         const float res = poly_eval(theta, degree, x) - rs.y[row];
-        lacc += res * res;
         float g = 2.0f * res;
+        if (sw) {
+            lacc += sw[row] * res * res;
+            g *= sw[row];
+        } else {
+            lacc += res * res;
+        }
         for (uint32_t k = 0; k < p; ++k) {
             acc[k] += g;
             g *= x;
@@ -131,10 +146,11 @@ void poly_mse(const RowSet &rs, const float *theta, uint32_t degree, float *acc,
 double poly_mse_loss(const RowSet &rs, const float *theta, uint32_t degree) {
     double loss = 0.0;
     float lacc = 0.0f;
+    const float *sw = sample_w(rs);
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t row = row_of(rs, r);
         const float res = poly_eval(theta, degree, rs.X[row * rs.cols]) - rs.y[row];
-        lacc += res * res;
+        lacc += sw ? sw[row] * res * res : res * res;
         if ((r + 1) % kBlockRows == 0) {
             loss += (double)lacc;
             lacc = 0.0f;
@@ -151,14 +167,20 @@ void legendre3_mse(const RowSet &rs, const float *theta, uint32_t, float *acc, d
     for (uint32_t j = 0; j < 4; ++j) grad[j] = 0.0;
     *loss = 0.0;
     float lacc = 0.0f;
+    const float *sw = sample_w(rs);
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t row = row_of(rs, r);
         const float x = rs.X[row * rs.cols];
         const float t = c + d * x;
         const float pt = p3(t);
         const float res = a + b * pt - rs.y[row];
-        lacc += res * res;
-        const float g = 2.0f * res;
+        float g = 2.0f * res;
+        if (sw) {
+            lacc += sw[row] * res * res;
+            g *= sw[row];
+        } else {
+            lacc += res * res;
+        }
         const float gt = g * b * dp3(t);
         acc[0] += g;
         acc[1] += g * pt;
@@ -176,10 +198,11 @@ double legendre3_mse_loss(const RowSet &rs, const float *theta, uint32_t) {
     const float a = theta[0], b = theta[1], c = theta[2], d = theta[3];
     double loss = 0.0;
     float lacc = 0.0f;
+    const float *sw = sample_w(rs);
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t row = row_of(rs, r);
         const float res = a + b * p3(c + d * rs.X[row * rs.cols]) - rs.y[row];
-        lacc += res * res;
+        lacc += sw ? sw[row] * res * res : res * res;
         if ((r + 1) % kBlockRows == 0) {
             loss += (double)lacc;
             lacc = 0.0f;
@@ -211,12 +234,18 @@ void linear_gram(const RowSet &rs, const float *v, uint32_t, float *acc, double 
     for (uint32_t j = 0; j < p; ++j) out[j] = 0.0;
     float mx = 0.0f, unused = 0.0f;
     double dummy = 0.0;
+    const float *sw = sample_w(rs);  // sample weights only: the automatic rate takes label weights
     for (size_t r = 0; r < rs.count; ++r) {
-        const float *x = rs.X + row_of(rs, r) * rs.cols;
+        const size_t row = row_of(rs, r);
+        const float *x = rs.X + row * rs.cols;
         float s = v[0], sq = 1.0f;
         for (uint32_t j = 0; j < rs.cols; ++j) {
             s += v[j + 1] * x[j];
             sq += x[j] * x[j];
+        }
+        if (sw) {
+            s *= sw[row];
+            sq *= sw[row];
         }
         if (sq > mx) mx = sq;
         acc[0] += s;
@@ -234,15 +263,18 @@ void poly_gram(const RowSet &rs, const float *v, uint32_t degree, float *acc, do
     for (uint32_t j = 0; j < p; ++j) out[j] = 0.0;
     float mx = 0.0f, unused = 0.0f;
     double dummy = 0.0;
+    const float *sw = sample_w(rs);
     for (size_t r = 0; r < rs.count; ++r) {
-        const float x = rs.X[row_of(rs, r) * rs.cols];
-        const float s = poly_eval(v, degree, x);
+        const size_t row = row_of(rs, r);
+        const float x = rs.X[row * rs.cols];
+        const float s = sw ? poly_eval(v, degree, x) * sw[row] : poly_eval(v, degree, x);
         float f = 1.0f, sq = 0.0f;
         for (uint32_t k = 0; k < p; ++k) {
             sq += f * f;
             acc[k] += s * f;
             f *= x;
         }
+        if (sw) sq *= sw[row];
         if (sq > mx) mx = sq;
         if ((r + 1) % kBlockRows == 0) flush(acc, p, unused, out, &dummy);
     }
@@ -289,10 +321,19 @@ void curv_pass(const RowSet &rs, uint32_t p, double *J, double *grad, double *he
     if (full) clear(grad, p);
     if (full && hess) clear(hess, (size_t)p * (p + 1) / 2);
     double l = 0.0;
+    const float *sw = sample_w(rs);
     for (size_t r = 0; r < rs.count; ++r) {
         const size_t i = row_of(rs, r);
         double g, h;
-        l += row(rs.X + i * rs.cols, (double)rs.y[i], full ? J : nullptr, &g, &h);
+        const double lr = row(rs.X + i * rs.cols, (double)rs.y[i], full ? J : nullptr, &g, &h);
+        if (sw) {  // the sample weight scales the row's loss, derivative and curvature
+            const double om = (double)sw[i];
+            l += lr * om;
+            g *= om;
+            h *= om;
+        } else {
+            l += lr;
+        }
         if (full) accumulate(J, p, g, h, grad, hess);
     }
     *loss = l;

@@ -433,6 +433,21 @@ dsc_status dsc_create(const dsc_config *cfg, void *arena, size_t arena_bytes, ds
  * nothing is changed. report may be NULL. */
 dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_samples,
                    dsc_fit_report *report);
+/* dsc_fit with one weight per row (sample_weight NULL: dsc_fit). Row i counts sample_weight[i]
+ * times, times its class weight (LOGISTIC): in the loss, the gradient and the curvature, so
+ * a weight of k equals k copies of the row. MEAN divides by the sum of the sample weights (not
+ * the row count): the loss is sum w_i l_i / sum w_i, and a row of weight 0 is no row at all
+ * (full batch and NEWTON: exactly the fit without it, to rounding; minibatch: it adds nothing
+ * to its batch, and a batch of zero-weight rows takes no step and does not advance the step
+ * count). A minibatch divides by its nonzero rows times the mean nonzero weight of the
+ * training rows, so its expected step is the full batch's. Weights must be finite and >= 0,
+ * not all 0; with early stopping, some held-out and some training row must have a nonzero
+ * weight (else DSC_ERR_INVALID_ARGUMENT; NaN/Inf: DSC_ERR_NONFINITE_INPUT). The column
+ * statistics of standardization stay unweighted (they only choose the coordinates).
+ * CPU backends in one process: CUDA and config.exchange answer DSC_ERR_UNSUPPORTED, as does a
+ * build without them (DESCENT_SAMPLE_WEIGHT=OFF). */
+dsc_status dsc_fit_weighted(dsc_model *m, const float *X, const float *y,
+                            const float *sample_weight, size_t n_samples, dsc_fit_report *report);
 /* Early stopping: the rows dsc_fit holds out of an n_samples-row fit under cfg
  * (config.early_stopping, validation_fraction, seed), in the order the permutation gives them.
  * Sets *count to their number, n_val = ceil(validation_fraction * n_samples), and writes the
@@ -444,6 +459,10 @@ dsc_status dsc_validation_rows(const dsc_config *cfg, size_t n_samples, uint32_t
 /* Loss (cfg.reduction) of the current parameters on (X, y), without training. */
 dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n_samples,
                     float *loss);
+
+/* dsc_loss with sample weights (NULL: dsc_loss): MEAN is sum w_i l_i / sum w_i. */
+dsc_status dsc_loss_weighted(const dsc_model *m, const float *X, const float *y,
+                             const float *sample_weight, size_t n_samples, float *loss);
 
 /* ---- prediction ----------------------------------------------------------------------------
  * One value per row: the regression output, or for LOGISTIC the probability of class 1. */

@@ -137,8 +137,13 @@ size_t dsc_cuda_arena_size(const dsc_config *cfg) {
     return cuda_arena_size(c);
 }
 
-dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_samples,
-                   dsc_fit_report *report) {
+}  // extern "C"
+
+namespace {
+// dsc_fit and dsc_fit_weighted (w: the sample weights, or null).
+inline __attribute__((always_inline)) dsc_status fit_call(dsc_model *m, const float *X,
+                                                          const float *y, const float *w,
+                                                          size_t n_samples, dsc_fit_report *report) {
     // No local report when the caller passes none: dsc_fit's stack is budgeted on MCUs.
     dsc_fit_report *rep = report;
     // A report inside the model cannot even be cleared without corrupting the model.
@@ -176,6 +181,20 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
         msg = "X or y overlaps the model's own bytes in its arena";
         s = DSC_ERR_INVALID_ARGUMENT;
     }
+    FitRows all = fit_all(fit_rows(m->cfg, X, y, n_samples, w));
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    if (w && s == DSC_OK) {
+        if (m->cfg.backend == DSC_BACKEND_CUDA || distributed(m)) {
+            msg = "sample weights: CPU backends in one process only (not CUDA, not config.exchange)";
+            s = DSC_ERR_UNSUPPORTED;
+        } else if (in_model(m, w, n_samples * sizeof(float))) {
+            msg = "sample_weight overlaps the model's own bytes in its arena";
+            s = DSC_ERR_INVALID_ARGUMENT;
+        } else {
+            s = check_weights(m->cfg, w, n_samples, true, &all, &msg);
+        }
+    }
+#endif
     if (distributed(m)) {
         s = dist_start(m, s, n_samples, &msg);
     } else {
@@ -188,8 +207,7 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
     }
     // Marked for the whole fit, so calls from on_epoch that would change the model are refused.
     m->flags |= kFlagInFit;
-    s = m->cfg.backend == DSC_BACKEND_CUDA ? cuda_fit(m, X, y, n_samples, rep)
-                                           : fit(m, X, y, n_samples, rep);
+    s = m->cfg.backend == DSC_BACKEND_CUDA ? cuda_fit(m, X, y, n_samples, rep) : fit(m, all, rep);
     m->flags &= ~kFlagInFit;
     if (comm_failed(m)) {
         m->comm_flags = 0;
@@ -199,6 +217,31 @@ dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_sample
                            "the parameters with the lowest loss seen in this fit";
     }
     return s;
+}
+
+}  // namespace
+
+extern "C" {
+
+dsc_status dsc_fit(dsc_model *m, const float *X, const float *y, size_t n_samples,
+                   dsc_fit_report *report) {
+    return fit_call(m, X, y, nullptr, n_samples, report);
+}
+
+dsc_status dsc_fit_weighted(dsc_model *m, const float *X, const float *y,
+                            const float *sample_weight, size_t n_samples, dsc_fit_report *report) {
+#ifdef DESCENT_NO_SAMPLE_WEIGHT
+    if (sample_weight) {
+        if (report && !(valid(m) && in_model(m, report, sizeof(*report)))) {
+            memset(report, 0, sizeof(*report));
+            report->message = "sample weights are not in this build (DESCENT_SAMPLE_WEIGHT=OFF)";
+        }
+        return DSC_ERR_UNSUPPORTED;
+    }
+    return dsc_fit(m, X, y, n_samples, report);
+#else
+    return fit_call(m, X, y, sample_weight, n_samples, report);
+#endif
 }
 
 dsc_status dsc_validation_rows(const dsc_config *cfg, size_t n_samples, uint32_t *rows,
@@ -229,8 +272,27 @@ dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n
     if (s != DSC_OK) return s;
     if (data_in_model(m, X, y, n_samples) || in_model(m, loss, sizeof(*loss)))
         return DSC_ERR_INVALID_ARGUMENT;
-    *loss = (float)full_loss(m, X, y, n_samples);
+    *loss = (float)full_loss(m, fit_rows(m->cfg, X, y, n_samples));
     return DSC_OK;
+}
+
+dsc_status dsc_loss_weighted(const dsc_model *m, const float *X, const float *y,
+                             const float *sample_weight, size_t n_samples, float *loss) {
+    if (!sample_weight) return dsc_loss(m, X, y, n_samples, loss);
+#ifdef DESCENT_NO_SAMPLE_WEIGHT
+    return DSC_ERR_UNSUPPORTED;
+#else
+    if (!valid(m) || !loss) return DSC_ERR_INVALID_ARGUMENT;
+    dsc_status s = check_data(m->cfg, X, y, n_samples, false, nullptr);
+    if (s != DSC_OK) return s;
+    if (data_in_model(m, X, y, n_samples) || in_model(m, loss, sizeof(*loss)) ||
+        in_model(m, sample_weight, n_samples * sizeof(float)))
+        return DSC_ERR_INVALID_ARGUMENT;
+    FitRows all = fit_all(fit_rows(m->cfg, X, y, n_samples, sample_weight));
+    if ((s = check_weights(m->cfg, sample_weight, n_samples, false, &all, nullptr)) != DSC_OK) return s;
+    *loss = (float)full_loss(m, all);
+    return DSC_OK;
+#endif
 }
 
 dsc_status dsc_predict(const dsc_model *m, const float *X, size_t n_samples, float *out) {

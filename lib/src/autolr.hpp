@@ -18,9 +18,12 @@
 namespace dsc {
 
 // gram(v, product, out, max_sq): out = sum_rows phi (phi . v) (when product), *max_sq = the
-// largest |phi|^2. v and w are scratch of p floats / p doubles.
+// largest |phi|^2, both weighted by the sample weights when the rows have them. `rows` rows
+// count (weighted: those of nonzero weight), `wsum` is MEAN's divisor over them (the row count,
+// or the weights' sum). v and w are scratch of p floats / p doubles.
 template <class Gram>
-float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *w, Gram gram) {
+float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, double wsum, float *v, double *w,
+              Gram gram) {
     // Huber's second derivative is at most 1; squared epsilon-insensitive's at most 2, as MSE's.
 #ifndef DESCENT_NO_LOSSES
     const double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : c.loss == DSC_LOSS_HUBER ? 1.0 : 2.0;
@@ -54,19 +57,22 @@ float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, float *v, double *
         if (it >= 4 && fabs(wn - prev) <= 1e-4 * wn) break;
         prev = wn;
     }
-    const double L_full = curv * lam / n;  // per-sample (mean) curvature of the full batch
+    // Per-sample (mean) curvature of the full batch. Weighted, a row's share is w_i / wsum, and
+    // a b-row batch is divided by b times the mean weight wsum / n (train.cpp's step).
+    const double L_full = curv * lam / wsum;
+    const double wscale = wsum == n ? 1.0 : n / wsum;
     double L;
     if (c.batch_size == 0 || c.batch_size >= rows) {
-        L = L_full * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 : n);
+        L = L_full * (c.reduction == DSC_REDUCTION_MEAN ? 1.0 : wsum);
     } else {
         // Expected smoothness of a b-row batch drawn without replacement (Gower et al. 2019,
         // "SGD: general analysis and improved rates", b-nice sampling): it moves from the
         // worst row's curvature (b = 1) to the full batch's (b = n), instead of bounding every
         // batch by the worst row.
         const double b = (double)c.batch_size;
-        const double L_max = curv * max_sq;
+        const double L_max = curv * max_sq * wscale;
         L = n * (b - 1.0) / (b * (n - 1.0)) * L_full + (n - b) / (b * (n - 1.0)) * L_max;
-        if (c.reduction == DSC_REDUCTION_SUM) L *= b;
+        if (c.reduction == DSC_REDUCTION_SUM) L *= b / wscale;
         // Momentum (or Nesterov) scales the steady-state stochastic step by 1 / (1 - momentum);
         // without this compensation, momentum 0.9 diverges on noisy minibatch gradients.
         L /= 1.0 - (double)c.momentum;

@@ -108,15 +108,45 @@ static_assert(dsc::kChunkRows == 16384, "DSC_ARENA_BYTES assumes 16384-row chunk
 
 namespace dsc {
 
-// A fit's rows under the config's class weights (RowSet's label weights).
-inline RowSet fit_rows(const dsc_config &c, const float *X, const float *y, size_t n) {
+// A fit's rows under the config's class weights (RowSet's label weights) and the caller's
+// sample weights (null: none).
+inline RowSet fit_rows(const dsc_config &c, const float *X, const float *y, size_t n,
+                       const float *w = nullptr) {
     RowSet rs = {X, y, nullptr, 0, n, c.n_features};
 #ifndef DESCENT_NO_CLASS_WEIGHT  // else check_config refuses config.class_weight
     rs.lw0 = c.class_weight[0];
     rs.lw1 = c.class_weight[1];
 #endif
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    rs.w = w;
+#else
+    (void)w;  // dsc_fit_weighted refuses weights in such a build
+#endif
     return rs;
 }
+
+// The rows of one fit, with what the MEAN reduction divides by when they carry sample
+// weights: a weighted fit's MEAN loss is sum w_i l_i / sum w_i over its rows, so a row of
+// integer weight k counts as k copies of it, and a zero-weight row as no row at all.
+struct FitRows : RowSet {
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    double w_all;   // sum of the sample weights of every row of the fit
+    double w_val;   // early stopping: sum over the held-out rows (else 0)
+    uint64_t nz_all, nz_val;  // rows of nonzero weight: all, held out
+    float w_min, w_max;       // smallest nonzero and largest weight
+#endif
+};
+// A fit's rows without their weights' statistics (check_weights fills those).
+inline FitRows fit_all(const RowSet &rs) {
+    FitRows a{};
+    static_cast<RowSet &>(a) = rs;
+    return a;
+}
+#ifdef DESCENT_NO_SAMPLE_WEIGHT
+constexpr bool weighted(const FitRows &) { return false; }
+#else
+inline bool weighted(const FitRows &a) { return a.w != nullptr; }
+#endif
 
 inline RowSet sub_rows(const RowSet &rs, size_t first, size_t count) {
     RowSet s = rs;
@@ -215,6 +245,13 @@ dsc_status check_config(const dsc_config *cfg, const char **msg);
 dsc_status check_data(const dsc_config &cfg, const float *X, const float *y, size_t n,
                       bool training, const char **msg);
 bool all_finite(const float *v, size_t n);
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+// Sample weights of an n-row fit (training) or loss: finite, >= 0, not all 0 (and with early
+// stopping, some nonzero among the held-out rows and among the training rows). Fills the
+// statistics of `all` (its RowSet part is set by the caller).
+dsc_status check_weights(const dsc_config &cfg, const float *w, size_t n, bool training,
+                         FitRows *all, const char **msg);
+#endif
 
 // arena.cpp: sizing and placing share this one function.
 // predict_only: header + parameters only.
@@ -223,13 +260,16 @@ dsc_status place_model(const dsc_config &cfg, bool predict_only, void *arena, si
                        dsc_model **out);
 
 // train.cpp
-dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep);
+// The rows come with their weights' statistics (check_weights) when they carry sample weights.
+dsc_status fit(dsc_model *m, const FitRows &all, dsc_fit_report *rep);
 // Loss and gradient of the current params, summed over a row set (chunk sums folded in order).
 void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss);
 // The loss at the current params of a fit's rows (all ranks' when distributed), reduced.
-double fit_loss(dsc_model *m, const RowSet &all);
+double fit_loss(dsc_model *m, const FitRows &all);
 // Loss of the current params on all rows, reduced per cfg.reduction.
-double full_loss(const dsc_model *m, const float *X, const float *y, size_t n);
+// Loss of the current params on a row set (fit_rows: with its class and sample weights),
+// reduced per cfg.reduction (MEAN over the sample weights' sum when it has them).
+double full_loss(const dsc_model *m, const RowSet &rs);
 
 // scaling.cpp: the standardization statistics and the linear maps between raw and
 // standardized parameters (theta_raw = M theta_std).
@@ -245,10 +285,10 @@ void grad_to_std(const dsc_model *m, double *g);
 bool adopt_train_params(dsc_model *m, const float *cand);
 
 // newton.cpp
-dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep);
+dsc_status newton_fit(dsc_model *m, const FitRows &all, dsc_fit_report *rep);
 // Shared with train.cpp: the epoch's bookkeeping and the report's closing fields.
-uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged, bool safeguard);
-void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all);
+uint32_t after_epoch(dsc_model *m, double n, double epoch_loss, bool diverged, bool safeguard);
+void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const FitRows &all);
 void note_best(dsc_model *m, double loss);
 void restore_best(dsc_model *m);
 
@@ -294,6 +334,27 @@ inline bool distributed(const dsc_model *m) { return m->cfg.exchange != nullptr;
 // refuses totals beyond size_t and 2^32 - 1, so the cast never truncates).
 inline size_t total_rows(const dsc_model *m, const RowSet &all) {
     return distributed(m) ? (size_t)m->rows_total : all.count;
+}
+// The rows the optimizer steps over: all of the fit's, less the held-out ones.
+inline size_t train_rows(dsc_model *m, const RowSet &all) {
+#ifndef DESCENT_NO_EARLY_STOP
+    if (early_stop(m)) return all.count - (size_t)es_state(m)->n_val;
+#endif
+    return total_rows(m, all);
+}
+// MEAN's divisor for all of a fit's rows, and for its training rows (all less the held-out
+// ones): the row counts, or the sums of their sample weights.
+inline double fit_weight(const dsc_model *m, const FitRows &all) {
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    if (weighted(all)) return all.w_all;
+#endif
+    return (double)total_rows(m, all);
+}
+inline double train_weight(dsc_model *m, const FitRows &all) {
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    if (weighted(all)) return all.w_all - all.w_val;
+#endif
+    return (double)train_rows(m, all);
 }
 struct Segment {
     const void *data;

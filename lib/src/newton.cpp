@@ -163,8 +163,8 @@ DSC_NOINLINE void curvature_pass(dsc_model *m, const RowSet &all, const float *t
 
 // The objective the solver minimizes: the loss under cfg.reduction plus weight_decay / 2 |theta|^2
 // (the coupled L2 of the GD path, in the same training coordinates).
-double objective(const dsc_model *m, double loss_sum, size_t n, const float *theta) {
-    const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)n : 1.0;
+double objective(const dsc_model *m, double loss_sum, double n, const float *theta) {
+    const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / n : 1.0;
     double f = loss_sum * scale;
     if (m->cfg.weight_decay != 0.0f) {
         double t2 = 0.0;
@@ -242,9 +242,9 @@ DSC_NOINLINE bool damped_step(dsc_model *m, double lambda, double *decrement) {
 
 // Gradient and (with `curv`, else it is kept from an earlier pass) curvature of the objective
 // from the pass's sums.
-void scale_and_regularize(dsc_model *m, size_t n, bool curv) {
+void scale_and_regularize(dsc_model *m, double n, bool curv) {
     const uint32_t p = m->n_params;
-    const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)n : 1.0;
+    const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / n : 1.0;
     double *g = at<double>(m, m->lay.grad), *h = at<double>(m, m->lay.hess);
     const double wd = (double)m->cfg.weight_decay;
     const float *theta = train_params(m);
@@ -268,7 +268,7 @@ enum StepResult { kStepTaken = 0, kConverged = 1, kStalled = 2 };
 // taken, *next_loss holds its loss sum and grad its gradient sums (*have_next), which the next
 // iteration's pass would compute again bit for bit; a refused candidate's gradient is replaced
 // by the current point's again before the next damping is tried.
-DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f, bool *have_next,
+DSC_NOINLINE StepResult newton_step(dsc_model *m, const FitRows &all, double f, bool *have_next,
                                     double *next_loss) {
     const uint32_t p = m->n_params;
     float *theta = train_params(m);
@@ -302,7 +302,7 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f, b
             double lc = 0.0;
             const PassWant want = constant_curvature(m) ? kGradient : kLossOnly;
             curvature_pass(m, all, cand, want, &lc);
-            const double fc = objective(m, lc, total_rows(m, all), cand);
+            const double fc = objective(m, lc, fit_weight(m, all), cand);
             if (isfinite(fc) && fc < f && adopt_train_params(m, cand)) {
                 m->st.step += 1;
                 m->damping = lambda < 1e-9 ? 0.0f : (float)(lambda * 0.1);
@@ -313,7 +313,7 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const RowSet &all, double f, b
             if (want == kGradient) {  // the current point's gradient back, for the next try
                 double l0;
                 curvature_pass(m, all, theta, kGradient, &l0);
-                scale_and_regularize(m, total_rows(m, all), false);
+                scale_and_regularize(m, fit_weight(m, all), false);
             }
         }
         lambda = lambda == 0.0 ? 1e-6 : lambda * 10.0;
@@ -339,7 +339,23 @@ void leave_saddle(dsc_model *m) {
 
 }  // namespace
 
-dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
+// The smallest weight a row that counts can have (its sample weight times its class weight):
+// a weighted loss sum below log 2 times this puts each such row below log 2. Rows of weight 0
+// do not count.
+double min_row_weight(const dsc_model *m, const FitRows &all) {
+    double w = 1.0;
+#ifndef DESCENT_NO_CLASS_WEIGHT
+    const float c0 = m->cfg.class_weight[0], c1 = m->cfg.class_weight[1];
+    w = c0 == 0.0f ? c1 : c1 == 0.0f ? c0 : c0 < c1 ? c0 : c1;
+#endif
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    if (weighted(all)) w *= (double)all.w_min;
+#endif
+    (void)m, (void)all;
+    return w;
+}
+
+dsc_status newton_fit(dsc_model *m, const FitRows &all, dsc_fit_report *rep) {
     const uint64_t steps_before = m->st.step;
     const uint32_t p = m->n_params;
     if (m->cfg.kind == DSC_LEGENDRE3 && m->damping == 0.0f) m->damping = 1e-3f;
@@ -353,18 +369,19 @@ dsc_status newton_fit(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
         const bool curv = e == 0 || !constant_curvature(m);
         if (!have) curvature_pass(m, all, train_params(m), curv ? kCurvature : kGradient, &lsum);
         have = false;
-        const size_t n = total_rows(m, all);
+        const double n = fit_weight(m, all);
         const double f = objective(m, lsum, n, train_params(m));
         scale_and_regularize(m, n, curv);
         const bool bad = !isfinite(f) || !finite_all(at<double>(m, m->lay.grad), p) ||
                          !finite_all(at<double>(m, m->lay.hess), tri(p));
         if (!bad) note_best(m, f);
-        const double epoch_loss = m->cfg.reduction == DSC_REDUCTION_MEAN ? lsum / (double)n : lsum;
+        const double epoch_loss = m->cfg.reduction == DSC_REDUCTION_MEAN ? lsum / n : lsum;
         uint32_t why = after_epoch(m, n, epoch_loss, bad, false);
         if (rep) rep->epochs_run += 1;
         // Every row's loss below log 2 puts every row on its own side: the classes are
         // separated, and without weight decay the infimum 0 is not attained.
-        if (!why && m->cfg.kind == DSC_LOGISTIC && m->cfg.weight_decay == 0.0f && lsum < kLn2)
+        if (!why && m->cfg.kind == DSC_LOGISTIC && m->cfg.weight_decay == 0.0f &&
+            lsum < kLn2 * min_row_weight(m, all))
             why = DSC_STOP_SEPARABLE;
         if (!why) {
             const StepResult r = newton_step(m, all, f, &have, &lsum);

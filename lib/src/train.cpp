@@ -175,15 +175,23 @@ void gram_pass(dsc_model *m, const RowSet &rs, const float *v, bool product, dou
 // Standardized models need the curvature in standardized coordinates: the design there is
 // Phi M (theta_raw = M theta_std), so the Gram product is M^T (Phi^T Phi) (M v), and the row
 // norm bound comes from the statistics pass.
-DSC_NOINLINE float auto_lr(dsc_model *m, const RowSet &all) {
-    return pick_lr(m->cfg, m->n_params, total_rows(m, all), at<float>(m, m->lay.work),
+DSC_NOINLINE float auto_lr(dsc_model *m, const FitRows &all) {
+    uint64_t rows = total_rows(m, all);
+    float wmax = 1.0f;
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    if (weighted(all)) {  // the weighted Gram product; rows of weight 0 are no rows
+        rows = all.nz_all;
+        wmax = all.w_max;
+    }
+#endif
+    return pick_lr(m->cfg, m->n_params, rows, fit_weight(m, all), at<float>(m, m->lay.work),
                    at<double>(m, m->lay.grad),
                    [&](const float *v, bool product, double *out, double *max_sq) {
                        if (!standardized(m)) {
                            gram_pass(m, all, v, product, out, max_sq);
                            return;
                        }
-                       *max_sq = m->max_sq_std;
+                       *max_sq = m->max_sq_std * (double)wmax;
                        if (!product) return;
                        float *rv = at<float>(m, m->lay.best);
                        raw_from_std(m, v, rv);
@@ -195,11 +203,13 @@ DSC_NOINLINE float auto_lr(dsc_model *m, const RowSet &all) {
 
 // One optimizer step from the gradient in m's grad buffer. False if it would leave the
 // parameters non-finite (they are then left as they were).
-DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used) {
+// MEAN divides the summed gradient by `div`: the batch's rows, or weighted, their nonzero
+// rows times the training rows' mean nonzero weight. `rows` of them count as samples seen.
+DSC_NOINLINE bool step(dsc_model *m, double div, size_t rows, float *lr_used) {
     StepInput in;
     in.grad = at<double>(m, m->lay.grad);
     if (standardized(m)) grad_to_std(m, at<double>(m, m->lay.grad));
-    in.scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)rows : 1.0;
+    in.scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / div : 1.0;
     in.lr = scheduled_lr(m->cfg.schedule == DSC_LR_INVSCALING, m->cfg.power_t, m->st.lr, m->st.step + 1);
     *lr_used = in.lr;
     float *cand = at<float>(m, m->lay.work);
@@ -308,10 +318,14 @@ DSC_NOINLINE double heldout_pass(dsc_model *m, const RowSet &all, double *grad, 
 // Measures the held-out loss of the current parameters, reached after `epochs` epochs of this
 // fit; the lowest of the fit keeps its parameters (a non-finite loss never does). With grad,
 // the full-batch pass: the held-out sums also come off grad. Returns the summed loss.
-DSC_NOINLINE double heldout_note(dsc_model *m, const RowSet &all, double *grad, uint32_t epochs) {
+DSC_NOINLINE double heldout_note(dsc_model *m, const FitRows &all, double *grad, uint32_t epochs) {
     EsState *es = es_state(m);
     const double sum = heldout_pass(m, all, grad, 0, es->n_val);
-    es->last = isfinite(sum) ? sum / (double)es->n_val : __builtin_inf();
+    double div = (double)es->n_val;
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    if (weighted(all)) div = all.w_val;
+#endif
+    es->last = isfinite(sum) ? sum / div : __builtin_inf();
     if (!(es->last < es->best)) return sum;
     es->best = es->last;
     es->best_epoch = epochs;
@@ -320,18 +334,11 @@ DSC_NOINLINE double heldout_note(dsc_model *m, const RowSet &all, double *grad, 
 }
 #endif
 
-// The rows the optimizer steps over: all of the fit's, less the held-out ones.
-inline size_t train_rows(dsc_model *m, const RowSet &all) {
-#ifndef DESCENT_NO_EARLY_STOP
-    if (early_stop(m)) return all.count - (size_t)es_state(m)->n_val;
-#endif
-    return total_rows(m, all);
-}
 
 }  // namespace
 
 // The report's closing fields; the final full-data loss costs a pass, so only with a report.
-DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const RowSet &all) {
+DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const FitRows &all) {
     if (why == DSC_STOP_DIVERGED) restore_best(m);
     bool kept_final = true;
 #ifndef DESCENT_NO_EARLY_STOP
@@ -365,7 +372,7 @@ DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const 
     if (es) {  // the training rows' own loss (once per fit: direct, not a difference)
         const double held = heldout_pass(m, all, nullptr, es->n_val, all.count);
         const bool mean = m->cfg.reduction == DSC_REDUCTION_MEAN;
-        rep->final_loss = (float)(mean ? held / (double)train_rows(m, all) : held);
+        rep->final_loss = (float)(mean ? held / train_weight(m, all) : held);
         return;
     }
 #endif
@@ -387,7 +394,7 @@ void restore_best(dsc_model *m) { adopt_train_params(m, at<float>(m, m->lay.best
 
 // Everything after an epoch's passes: the epoch counter, the divergence guard, the callback
 // and the stopping rules. Returns 0 to go on, else a dsc_stop_reason.
-DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, bool diverged,
+DSC_NOINLINE uint32_t after_epoch(dsc_model *m, double n, double epoch_loss, bool diverged,
                                   bool safeguard) {
     const dsc_config &c = m->cfg;
     m->st.epoch += 1;
@@ -418,7 +425,7 @@ DSC_NOINLINE uint32_t after_epoch(dsc_model *m, size_t n, double epoch_loss, boo
     rules.adaptive = c.schedule == DSC_LR_ADAPTIVE;
     rules.tol = c.tol;
     rules.patience = c.n_iter_no_change;
-    rules.per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / (double)n;
+    rules.per_sample = c.reduction == DSC_REDUCTION_MEAN ? 1.0 : 1.0 / n;
 #ifndef DESCENT_NO_EARLY_STOP
     if (early_stop(m)) {  // the rule watches the held-out loss; a negative tol counts as 0
         rules.watch_set = true;
@@ -503,8 +510,8 @@ void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
 }
 
 // The loss of a fit's rows at the parameters (all ranks' rows when distributed).
-double fit_loss(dsc_model *m, const RowSet &all) {
-    if (!distributed(m)) return full_loss(m, all.X, all.y, all.count);
+double fit_loss(dsc_model *m, const FitRows &all) {
+    if (!distributed(m)) return full_loss(m, all);
     const uint64_t key0 = m->row0 / kChunkRows;
     for (size_t first = 0; first < all.count; first += kChunkRows) {
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
@@ -524,14 +531,20 @@ double fit_loss(dsc_model *m, const RowSet &all) {
     return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / (double)m->rows_total : loss;
 }
 
-double full_loss(const dsc_model *m, const float *X, const float *y, size_t n) {
-    const RowSet rs = fit_rows(m->cfg, X, y, n);
+double full_loss(const dsc_model *m, const RowSet &rs) {
+    const size_t n = rs.count;
     double loss = 0.0;
     for (size_t first = 0; first < n; first += kChunkRows) {
         const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
         loss += loss_rows(m, sub_rows(rs, first, cnt), published(m));
     }
-    return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / (double)n : loss;
+    if (m->cfg.reduction != DSC_REDUCTION_MEAN) return loss;
+    if (const float *w = sample_w(rs)) {  // the weighted mean: over the weights' sum
+        double ws = 0.0;
+        for (size_t i = 0; i < n; ++i) ws += (double)w[i];
+        return loss / ws;
+    }
+    return loss / (double)n;
 }
 
 // Rows first..first+cnt-1 of this epoch's shuffled order. The permutation is rebuilt per
@@ -583,7 +596,7 @@ DSC_NOINLINE double dist_batch(dsc_model *m, const RowSet &all, size_t first, si
 }
 
 // One epoch of distributed minibatch SGD: the batches of the single-process epoch below.
-DSC_NOINLINE bool dist_minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss,
+DSC_NOINLINE bool dist_minibatch_epoch(dsc_model *m, const FitRows &all, double *epoch_loss,
                                        float *lr_used) {
     const uint32_t b = m->cfg.batch_size;
     const size_t n = total_rows(m, all);
@@ -592,14 +605,23 @@ DSC_NOINLINE bool dist_minibatch_epoch(dsc_model *m, const RowSet &all, double *
         const size_t cnt = n - first < b ? n - first : b;
         const double bl = dist_batch(m, all, first, cnt);
         *epoch_loss += bl;
-        if (!isfinite(bl) || !step(m, cnt, lr_used)) return false;
+        if (!isfinite(bl) || !step(m, (double)cnt, cnt, lr_used)) return false;
     }
     note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)n : *epoch_loss);
     return true;
 }
 
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+// Rows of a batch whose sample weight is not zero.
+size_t nonzero_rows(const RowSet &rs) {
+    size_t k = 0;
+    for (size_t r = 0; r < rs.count; ++r) k += rs.w[row_of(rs, r)] != 0.0f;
+    return k;
+}
+#endif
+
 // One epoch of minibatch SGD; returns false if the loss or an update went non-finite.
-DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
+DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const FitRows &all, double *epoch_loss, float *lr_used) {
     if (distributed(m)) return dist_minibatch_epoch(m, all, epoch_loss, lr_used);
     const dsc_config &c = m->cfg;
     double *grad = at<double>(m, m->lay.grad);
@@ -624,13 +646,25 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch
             train_batch_rows(m, all.count, all.count - nt, first, cnt, es_rows(m));
         }
 #endif
+        double div = (double)cnt;
+        size_t rows = cnt;
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+        if (weighted(all)) {
+            // A batch of zero-weight rows is no batch: no step, no count. Otherwise MEAN
+            // divides by its nonzero rows times the training rows' mean nonzero weight, so
+            // the expected step is that of the weighted mean over the training rows.
+            rows = nonzero_rows(rs);
+            if (rows == 0) continue;
+            div = (double)rows * (train_weight(m, all) / (double)(all.nz_all - all.nz_val));
+        }
+#endif
         double bl = 0.0;
         lossgrad_pass(m, rs, grad, &bl);
         *epoch_loss += bl;
-        if (!isfinite(bl) || !step(m, cnt, lr_used)) return false;
+        if (!isfinite(bl) || !step(m, div, rows, lr_used)) return false;
     }
     // The epoch loss was accumulated along the way: the params at its end stand for it.
-    note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)nt : *epoch_loss);
+    note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / train_weight(m, all) : *epoch_loss);
 #ifndef DESCENT_NO_EARLY_STOP
     // Held out: the parameters at the epoch's end (after_epoch has not counted it yet).
     if (early_stop(m)) heldout_note(m, all, nullptr, m->st.epoch + 1 - es_state(m)->epoch0);
@@ -641,7 +675,7 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const RowSet &all, double *epoch
 // The epoch loss is the loss at the params before the step: those are the ones noted.
 // A penalized model notes the penalty there too (in the model, off dsc_fit's stack): the
 // automatic rate's safeguard compares loss + penalty.
-DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoch_loss, float *lr_used) {
+DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const FitRows &all, double *epoch_loss, float *lr_used) {
     if (penalized(m)) m->pen_before = penalty_value(m);
     if (distributed(m)) dist_lossgrad(m, all, at<double>(m, m->lay.grad), epoch_loss);
     else lossgrad_pass(m, all, at<double>(m, m->lay.grad), epoch_loss);
@@ -658,18 +692,22 @@ DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const RowSet &all, double *epoc
     }
 #endif
     if (!isfinite(*epoch_loss)) return false;
-    const size_t n = train_rows(m, all);
-    note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)n : *epoch_loss);
-    return step(m, n, lr_used);
+    const double n = train_weight(m, all);
+    note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / n : *epoch_loss);
+    size_t rows = train_rows(m, all);
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+    if (weighted(all)) rows = (size_t)(all.nz_all - all.nz_val);
+#endif
+    return step(m, n, rows, lr_used);
 }
 
 namespace {
 // Full-batch GD's convergence test: the step just taken, lr g, guarantees a decrease of at
 // least lr |g|^2 / 2 when lr <= 1/L; once that is a conv_tol fraction of the loss, stop.
-DSC_NOINLINE bool gd_converged(const dsc_model *m, size_t n, double epoch_loss, float lr) {
+DSC_NOINLINE bool gd_converged(const dsc_model *m, double n, double epoch_loss, float lr) {
     if (m->conv_tol < 0.0f || m->cfg.batch_size != 0) return false;
     const double *g = at<double>(m, m->lay.grad);
-    const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / (double)n : 1.0;
+    const double scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / n : 1.0;
     double g2 = 0.0;
     for (uint32_t j = 0; j < m->n_params; ++j) g2 += g[j] * g[j];
     return 0.5 * (double)lr * g2 * scale * scale <= (double)m->conv_tol * fabs(epoch_loss);
@@ -677,7 +715,7 @@ DSC_NOINLINE bool gd_converged(const dsc_model *m, size_t n, double epoch_loss, 
 }  // namespace
 
 namespace {
-DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_report *rep) {
+DSC_NOINLINE dsc_status train_loop(dsc_model *m, const FitRows &all, dsc_fit_report *rep) {
     const uint64_t steps_before = m->st.step;
     float lr_used = m->st.lr;
     if (rep) rep->lr_initial = m->st.lr;
@@ -685,8 +723,8 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
         double epoch_loss = 0.0;
         const bool diverged = m->cfg.batch_size == 0 ? !full_batch_epoch(m, all, &epoch_loss, &lr_used)
                                                      : !minibatch_epoch(m, all, &epoch_loss, &lr_used);
-        const size_t n = train_rows(m, all);
-        if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= (double)n;
+        const double n = train_weight(m, all);
+        if (m->cfg.reduction == DSC_REDUCTION_MEAN) epoch_loss /= n;
         const dsc_config &c = m->cfg;
         uint32_t why = after_epoch(m, n, epoch_loss, diverged,
                                    c.lr == 0.0f && c.batch_size == 0 && c.momentum == 0.0f);
@@ -710,8 +748,8 @@ DSC_NOINLINE dsc_status train_loop(dsc_model *m, const RowSet &all, dsc_fit_repo
 // call chains (power iteration, minibatch pass) never stack on each other.
 // Standardized models measure their column statistics at the first fit and keep them: the
 // training parameters are then derived once from the raw ones.
-dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_report *rep) {
-    const RowSet all = fit_rows(m->cfg, X, y, n);
+dsc_status fit(dsc_model *m, const FitRows &all, dsc_fit_report *rep) {
+    const size_t n = all.count;
     if (rep) {
         rep->solver = newton(m) ? DSC_SOLVER_NEWTON : DSC_SOLVER_GD;
         rep->standardized = standardized(m);
@@ -728,7 +766,7 @@ dsc_status fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_r
     }
 #endif
     if (standardized(m) && !m->has_stats) {
-        measure_stats(m, X, n);
+        measure_stats(m, all.X, n);
         // From here on the raw parameters are always the map of the training ones. Raw
         // parameters whose standardized form (or its map back) overflows float32 cannot be
         // trained in these coordinates: say so and keep the model as it was.

@@ -336,4 +336,57 @@ dsc_status check_data(const dsc_config &cfg, const float *X, const float *y, siz
     return DSC_OK;
 }
 
+#ifndef DESCENT_NO_SAMPLE_WEIGHT
+dsc_status check_weights(const dsc_config &cfg, const float *w, size_t n, bool training,
+                         FitRows *all, const char **msg) {
+    double sum = 0.0;
+    uint64_t nz = 0;
+    float mn = 3.40282347e38f, mx = 0.0f;
+    uint32_t nonfinite = 0, negative = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const float v = w[i];
+        nonfinite |= (uint32_t)!(v - v == 0.0f);  // NaN and +-Inf
+        negative |= (uint32_t)(v < 0.0f);
+        if (v > 0.0f && v <= 3.40282347e38f) {
+            sum += (double)v;
+            nz += 1;
+            mn = v < mn ? v : mn;
+            mx = v > mx ? v : mx;
+        }
+    }
+    if (nonfinite) {
+        if (msg) *msg = "sample_weight holds NaN or Inf";
+        return DSC_ERR_NONFINITE_INPUT;
+    }
+    if (negative) return bad(msg, "sample_weight holds a negative weight (each must be >= 0)");
+    if (nz == 0) return bad(msg, "sample_weight: every weight is 0");
+    all->w_all = sum;
+    all->nz_all = nz;
+    all->w_min = mn;
+    all->w_max = mx;
+    all->w_val = 0.0;
+    all->nz_val = 0;
+#ifndef DESCENT_NO_EARLY_STOP
+    if (training && cfg.early_stopping) {  // check_data has checked the split's sizes
+        const size_t n_val = validation_count(cfg, n);
+        uint32_t idx[64];
+        for (size_t first = 0; first < n_val; first += 64) {
+            const size_t cnt = n_val - first < 64 ? n_val - first : 64;
+            split_positions(cfg.seed, n, first, cnt, idx);
+            for (size_t i = 0; i < cnt; ++i) {
+                all->w_val += (double)w[idx[i]];
+                all->nz_val += w[idx[i]] > 0.0f;
+            }
+        }
+        if (all->nz_val == 0)
+            return bad(msg, "early stopping: every held-out row has sample weight 0 (dsc_validation_rows lists them)");
+        if (all->nz_val == nz) return bad(msg, "early stopping: every training row has sample weight 0");
+    }
+#else
+    (void)cfg, (void)training;
+#endif
+    return DSC_OK;
+}
+#endif
+
 }  // namespace dsc

@@ -130,7 +130,7 @@ Failure run_fit(dsc_model *m, const float *X, const float *y, size_t n, dsc_fit_
     if (hs.st.lr == 0.0f) {
         float v[kMaxParams];
         double w[kMaxParams + 2];
-        hs.st.lr = pick_lr(cfg, p, n, v, w, [&](const float *vv, bool, double *out, double *max_sq) {
+        hs.st.lr = pick_lr(cfg, p, n, (double)n, v, w, [&](const float *vv, bool, double *out, double *max_sq) {
             if (fail.status != DSC_OK) return;
             cudaError_t e = cudaMemcpy(a.v, vv, p * sizeof(float), cudaMemcpyHostToDevice);
             if (e == cudaSuccess) e = launch_full_pass(kGram, dc, dX, dy, a);
