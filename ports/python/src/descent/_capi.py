@@ -228,6 +228,8 @@ def _declare(h):
         "dsc_create": (status, [P, P, size, c.POINTER(P)]),
         "dsc_fit": (status, [P, P, P, size, c.POINTER(FitReport)]),
         "dsc_loss": (status, [P, P, P, size, c.POINTER(c.c_float)]),
+        "dsc_fit_weighted": (status, [P, P, P, P, size, c.POINTER(FitReport)]),
+        "dsc_loss_weighted": (status, [P, P, P, P, size, c.POINTER(c.c_float)]),
         "dsc_predict": (status, [P, P, size, P]),
         "dsc_predict_logit": (status, [P, P, size, P]),
         "dsc_predict_label": (status, [P, P, size, P]),

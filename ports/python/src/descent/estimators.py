@@ -72,32 +72,26 @@ def _as_f32(a, name):
     return out
 
 
-def _apply_sample_weight(sample_weight, X, y):
-    """The interim emulation of sample weights described in fit's docstring."""
+def _check_sample_weight(sample_weight, n):
+    """None, or the weights as float32 (n,), C-contiguous: finite, >= 0, not all zero. A
+    scalar stands for that weight on every row (as scikit-learn's _check_sample_weight)."""
     if sample_weight is None:
-        return X, y
+        return None
     w = np.asarray(sample_weight, dtype=np.float64)
     if w.ndim == 0:
-        w = np.full(X.shape[0], float(w))
-    w = w.reshape(-1) if w.ndim == 2 and 1 in w.shape else w
-    if w.ndim != 1 or w.shape[0] != X.shape[0]:
-        raise ValueError(f"sample_weight.shape == {w.shape}, expected ({X.shape[0]},)")
+        w = np.full(n, float(w))
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected ({n},)")
     if not np.all(np.isfinite(w)):
         raise ValueError("sample_weight holds NaN or infinity")
     if np.any(w < 0):
         raise ValueError("Negative values in data passed to sample_weight")
-    if np.all(w == w[0]):
-        if w[0] == 0:
-            raise ValueError("sample_weight is all zero: nothing to fit")
-        return X, y
-    if np.all(w == np.round(w)) and w.sum() <= 1e8:
-        reps = w.astype(np.int64)
-        return (np.ascontiguousarray(np.repeat(X, reps, axis=0)),
-                np.ascontiguousarray(np.repeat(y, reps, axis=0)))
-    raise NotImplementedError(
-        "descent: non-integer, non-uniform sample_weight is not supported yet; the C "
-        "library takes sample weights with the weights issue (integer weights are emulated "
-        "by repeating rows until then)")
+    if not np.any(w > 0):
+        raise ValueError("sample_weight is all zero: nothing to fit")
+    out = np.ascontiguousarray(w, dtype=np.float32)
+    if not np.all(np.isfinite(out)):
+        raise ValueError("sample_weight overflows float32")
+    return out
 
 
 def _ptr(a):
@@ -359,17 +353,16 @@ class _DescentEstimator(_Base):
     def fit(self, X, y, sample_weight=None):
         """Train a new model from its starting point for up to max_epochs epochs.
 
-        sample_weight (interim, until the C library takes weights in a later issue):
-        None, or weights that are all equal (they do not move the optimum of a mean-reduced
-        loss and are ignored), or non-negative integer weights, which are emulated exactly by
-        repeating each row that many times (np.repeat; memory grows with the sum of the
-        weights). Other weights raise NotImplementedError."""
+        sample_weight: None, a scalar, or one weight per row (finite, >= 0, not all zero),
+        passed to dsc_fit_weighted: row i counts w_i times in the loss, its gradient and
+        curvature, and the mean loss is sum w_i l_i / sum w_i, so an integer weight k equals
+        the row repeated k times and a weight of 0 leaves the row out (see descent.h)."""
         X = self._check_X(X, reset=True)
         y = self._check_y(y, X.shape[0], reset=True)
-        X, y = _apply_sample_weight(sample_weight, X, y)
-        return self._fit_arrays(X, y)
+        w = _check_sample_weight(sample_weight, X.shape[0])
+        return self._fit_arrays(X, y, w=w)
 
-    def _fit_arrays(self, X, y, stacklevel=4):
+    def _fit_arrays(self, X, y, stacklevel=4, w=None):
         """fit after validation: X (n, d) and y (n,) float32, C-contiguous, finite; y already
         encoded (logistic: 0/1). descent.distributed.fit enters here too. stacklevel: the
         ConvergenceWarning's, pointing at the caller of the public method."""
@@ -381,7 +374,7 @@ class _DescentEstimator(_Base):
         self._before_create(cfg_buf, cfg, X, y)
         self._create(cfg_buf, cfg)
         self._set_start(X, y)
-        self._run(X, y, stacklevel=stacklevel)
+        self._run(X, y, stacklevel=stacklevel, w=w)
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -392,8 +385,7 @@ class _DescentEstimator(_Base):
             return self.fit(X, y, sample_weight=sample_weight)
         X = self._check_X(X, reset=False)
         y = self._check_y(y, X.shape[0], reset=False)
-        X, y = _apply_sample_weight(sample_weight, X, y)
-        self._run(X, y)
+        self._run(X, y, w=_check_sample_weight(sample_weight, X.shape[0]))
         return self
 
     def _before_create(self, cfg_buf, cfg, X, y):
@@ -402,11 +394,15 @@ class _DescentEstimator(_Base):
     def _set_start(self, X, y):
         pass
 
-    def _run(self, X, y, stacklevel=3):
+    def _run(self, X, y, stacklevel=3, w=None):
         lib = _capi.lib()
         rbuf, report = _new_report()
         self._callback_error = None
-        status = lib.dsc_fit(self._model, _ptr(X), _ptr(y), X.shape[0], ctypes.byref(report))
+        if w is None:
+            status = lib.dsc_fit(self._model, _ptr(X), _ptr(y), X.shape[0], ctypes.byref(report))
+        else:
+            status = lib.dsc_fit_weighted(self._model, _ptr(X), _ptr(y), _ptr(w), X.shape[0],
+                                          ctypes.byref(report))
         if self._callback_error is not None:
             err, self._callback_error = self._callback_error, None
             raise err
@@ -415,7 +411,8 @@ class _DescentEstimator(_Base):
         self.lr_ = float(report.lr) if report.epochs_run else float(report.lr_initial)
         self.loss_ = float(report.final_loss)
         if status != _capi.DSC_OK:
-            raise DescentError(status, "dsc_fit", self.fit_report_["message"] or None)
+            raise DescentError(status, "dsc_fit" if w is None else "dsc_fit_weighted",
+                               self.fit_report_["message"] or None)
         if self.verbose:
             print(f"[{type(self).__name__}] {self.fit_report_['stop_reason']} after "
                   f"{int(report.epochs_run)} epochs, converged={bool(report.converged)}, "
@@ -441,26 +438,35 @@ class _DescentEstimator(_Base):
         """Model output per row, float32."""
         return self._raw_predict(X)
 
-    def score(self, X, y):
-        """Coefficient of determination R^2 (as scikit-learn's regressors)."""
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 (as scikit-learn's regressors), weighted by
+        sample_weight when given."""
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         pred = self.predict(X).astype(np.float64)
-        ss_res = float(np.sum((y - pred) ** 2))
-        ss_tot = float(np.sum((y - y.mean()) ** 2))
+        w = np.ones_like(y) if sample_weight is None else \
+            _check_sample_weight(sample_weight, y.shape[0]).astype(np.float64)
+        ss_res = float(np.sum(w * (y - pred) ** 2))
+        ss_tot = float(np.sum(w * (y - np.average(y, weights=w)) ** 2))
         if ss_tot == 0.0:
             return 1.0 if ss_res == 0.0 else 0.0
         return 1.0 - ss_res / ss_tot
 
-    def compute_loss(self, X, y):
+    def compute_loss(self, X, y, sample_weight=None):
         """Loss (cfg.reduction: the model's loss, e.g. Huber) of the current parameters on (X, y),
-        without training. (Named compute_loss: `loss` is the loss-function parameter, as in
-        scikit-learn.)"""
+        without training; with sample_weight, the weighted mean sum w l / sum w. (Named
+        compute_loss: `loss` is the loss-function parameter, as in scikit-learn.)"""
         self._check_fitted()
         X = self._check_X(X, reset=False)
         y = self._check_y(y, X.shape[0], reset=False)
+        w = _check_sample_weight(sample_weight, X.shape[0])
         out = ctypes.c_float()
-        _capi.check(_capi.lib().dsc_loss(self._model, _ptr(X), _ptr(y), X.shape[0],
-                                         ctypes.byref(out)), "dsc_loss")
+        lib = _capi.lib()
+        if w is None:
+            _capi.check(lib.dsc_loss(self._model, _ptr(X), _ptr(y), X.shape[0],
+                                     ctypes.byref(out)), "dsc_loss")
+        else:
+            _capi.check(lib.dsc_loss_weighted(self._model, _ptr(X), _ptr(y), _ptr(w), X.shape[0],
+                                              ctypes.byref(out)), "dsc_loss_weighted")
         return float(out.value)
 
     # ---- parameters ----------------------------------------------------------------------------
@@ -842,9 +848,13 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
         labels = self._raw_predict(X, "dsc_predict_label")
         return self.classes_[(labels >= 0.5).astype(np.intp)]
 
-    def score(self, X, y):
-        """Mean accuracy (as scikit-learn's classifiers)."""
-        return float(np.mean(self.predict(X) == np.asarray(y).reshape(-1)))
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy (as scikit-learn's classifiers), weighted by sample_weight when given."""
+        hit = self.predict(X) == np.asarray(y).reshape(-1)
+        if sample_weight is None:
+            return float(np.mean(hit))
+        w = _check_sample_weight(sample_weight, hit.shape[0]).astype(np.float64)
+        return float(np.sum(w * hit) / np.sum(w))
 
     @property
     def coef_(self):
