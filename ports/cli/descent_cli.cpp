@@ -473,7 +473,7 @@ const char *const kValueOpts[] = {
     "nesterov", "batch-size", "shuffle", "max-epochs", "seed", "reduction", "schedule",
     "power-t", "tol", "n-iter-no-change", "backend", "standardize", "solver", "conv-tol",
     "alpha", "l1-ratio", "average", "loss", "epsilon", "early-stopping", "validation-fraction",
-    "class-weight",
+    "class-weight", "weight",
     "threads", "holdout", "plot", "o"};
 const char *const kFlagOpts[] = {"quiet", "proba", "help"};
 
@@ -531,7 +531,11 @@ void usage(FILE *out) {
             "\n"
             "train (DATA.csv has a header row; options may also be written --name=value):\n"
             "  --target COLUMN          the column to predict (required)\n"
-            "  --features A,B,C         input columns by name (default: every column but the target)\n"
+            "  --features A,B,C         input columns by name (default: every column but the target\n"
+            "                           and the --weight column)\n"
+            "  --weight COLUMN          per-row sample weights (finite, >= 0, not all 0): a row of\n"
+            "                           weight k counts k times, 0 leaves it out; the --holdout\n"
+            "                           score stays unweighted\n"
             "  --model KIND             linear|logistic|poly|legendre3 (default linear);\n"
             "                           poly and legendre3 take one feature column\n"
             "  -o, --output FILE        the model file to write (required)\n"
@@ -854,12 +858,17 @@ int cmd_train(const Args &a) {
     // ---- data
     Table t = read_csv(path);
     size_t tcol = column_index(t, target, path, "target");
+    const std::string wname = opt(a, "weight");
+    const bool weighted = a.opts.count("weight") != 0;
+    if (weighted && wname == target) fail(EXIT_USAGE, "--weight: '" + wname + "' is the target column");
+    const size_t wcol = weighted ? column_index(t, wname, path, "weight") : (size_t)-1;
     std::vector<std::string> fnames;
     std::vector<size_t> fcols;
     if (a.opts.count("features")) {
         fnames = split_list("features", opt(a, "features"));
         for (const std::string &f : fnames) {
             if (f == target) fail(EXIT_USAGE, "--features: '" + f + "' is the target column");
+            if (weighted && f == wname) fail(EXIT_USAGE, "--features: '" + f + "' is the --weight column");
             fcols.push_back(column_index(t, f, path, "feature"));
         }
         for (size_t i = 0; i < fcols.size(); ++i)
@@ -868,7 +877,7 @@ int cmd_train(const Args &a) {
                     fail(EXIT_USAGE, "--features: '" + fnames[i] + "' is listed twice");
     } else {
         for (size_t j = 0; j < t.header.size(); ++j)
-            if (j != tcol) {
+            if (j != tcol && j != wcol) {
                 fnames.push_back(t.header[j]);
                 fcols.push_back(column_index(t, t.header[j], path, "feature"));
             }
@@ -921,6 +930,18 @@ int cmd_train(const Args &a) {
         std::vector<float> col = numeric_columns(t, {tcol}, path);
         y.swap(col);
     }
+    std::vector<float> W;
+    if (weighted) {
+        W = numeric_columns(t, {wcol}, path);
+        bool any = false;
+        for (size_t i = 0; i < n; ++i) {
+            if (W[i] < 0.0f)
+                fail(EXIT_DATA, fmt("%s: line %zu, column %zu (%s): a negative sample weight",
+                                    path.c_str(), t.row_line[i], wcol + 1, wname.c_str()));
+            any = any || W[i] > 0.0f;
+        }
+        if (!any) fail(EXIT_DATA, path + ": every weight in the column '" + wname + "' is 0");
+    }
     t.rows.clear();
 
     // ---- hold-out split: a seeded Fisher-Yates shuffle (mt19937_64, portable draws).
@@ -939,12 +960,14 @@ int cmd_train(const Args &a) {
         }
     }
     const size_t n_train = n - n_hold;
-    std::vector<float> Xtr(n_train * d), ytr(n_train), Xho(n_hold * d), yho(n_hold);
+    std::vector<float> Xtr(n_train * d), ytr(n_train), Xho(n_hold * d), yho(n_hold),
+        wtr(weighted ? n_train : 0);
     for (size_t k = 0; k < n; ++k) {
         size_t i = order[k];
         float *dx = k < n_train ? &Xtr[k * d] : &Xho[(k - n_train) * d];
         std::copy(&X[i * d], &X[i * d] + d, dx);
         (k < n_train ? ytr[k] : yho[k - n_train]) = y[i];
+        if (weighted && k < n_train) wtr[k] = W[i];
     }
 
     // ---- model
@@ -978,7 +1001,7 @@ int cmd_train(const Args &a) {
     }
     prog.start = prog.last_draw = Clock::now();
     dsc_fit_report rep{};
-    s = dsc_fit(m, Xtr.data(), ytr.data(), n_train, &rep);
+    s = dsc_fit_weighted(m, Xtr.data(), ytr.data(), weighted ? wtr.data() : nullptr, n_train, &rep);
     prog.finish();
     if (s == DSC_ERR_DIVERGED)
         fail(EXIT_TRAIN, fmt("training diverged after %u epochs: %s (nothing written; try a smaller "

@@ -12,6 +12,7 @@ import argparse
 import math
 import os
 import pty
+import random
 import re
 import select
 import shutil
@@ -304,6 +305,42 @@ def case_model_options():
         pred, _ = run("predict", mc, data("machines.csv"))
         counts.append(pred.split("\n")[1:].count("ok"))
     check(counts[1] >= counts[0], "class weight 4 on 'ok' predicted it less often: %r" % counts)
+
+
+def case_sample_weights():
+    # --weight COLUMN: integer weights train the model the repeated rows train (the default
+    # solver reaches the same optimum), the column is not a feature, bad weights are data
+    # errors.
+    header, rows = read_csv_simple(data("sensor.csv"))
+    rng = random.Random(5)
+    wrows, rep = [], []
+    for r in rows:
+        k = rng.randrange(4)
+        wrows.append(r + [str(k)])
+        rep += [r] * k
+    wpath = write("weighted.csv", "\n".join([",".join(header + ["w"])] + [",".join(r) for r in wrows]) + "\n")
+    rpath = write("repeated.csv", "\n".join([",".join(header)] + [",".join(r) for r in rep]) + "\n")
+    mw, mr = work("w.dscb"), work("r.dscb")
+    run("train", wpath, "--target", "signal_mV", "--weight", "w", "-o", mw, "--quiet")
+    run("train", rpath, "--target", "signal_mV", "-o", mr, "--quiet")
+    pw, pr = info_params(mw), info_params(mr)
+    check(sorted(pw) == sorted(pr), "parameter names differ: %r %r" % (pw, pr))  # w is no feature
+    scale = max(abs(v) for v in pr.values())
+    for k in pr:
+        check(abs(pw[k] - pr[k]) <= 1e-5 * scale, "weighted %r vs repeated %r" % (pw, pr))
+    bad = [r[:] for r in wrows]
+    bad[3][-1] = "-1"
+    bpath = write("bad.csv", "\n".join([",".join(header + ["w"])] + [",".join(r) for r in bad]) + "\n")
+    _, err = run("train", bpath, "--target", "signal_mV", "--weight", "w", "-o", work("x.dscb"),
+                 expect=EXIT_DATA)
+    check("negative sample weight" in err and "line 5" in err, err)
+    zpath = write("zero.csv", "\n".join([",".join(header + ["w"])] + [",".join(r[:-1] + ["0"]) for r in wrows]) + "\n")
+    run("train", zpath, "--target", "signal_mV", "--weight", "w", "-o", work("x.dscb"),
+        expect=EXIT_DATA)
+    _, err = run("train", wpath, "--target", "signal_mV", "--weight", "w", "--features", "w",
+                 "-o", work("x.dscb"), expect=EXIT_USAGE)
+    check("--weight column" in err, err)
+    check(not os.path.exists(work("x.dscb")), "a refused train wrote a model file")
 
 
 def case_bad_csvs():
