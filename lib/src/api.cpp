@@ -181,7 +181,8 @@ inline __attribute__((always_inline)) dsc_status fit_call(dsc_model *m, const fl
         msg = "X or y overlaps the model's own bytes in its arena";
         s = DSC_ERR_INVALID_ARGUMENT;
     }
-    FitRows all = fit_all(fit_rows(m->cfg, X, y, n_samples, w));
+    FitRows all;
+    set_fit_rows(&all, m->cfg, X, y, n_samples, w);
 #ifndef DESCENT_NO_SAMPLE_WEIGHT
     if (w && s == DSC_OK) {
         if (m->cfg.backend == DSC_BACKEND_CUDA || distributed(m)) {
@@ -288,7 +289,8 @@ dsc_status dsc_loss_weighted(const dsc_model *m, const float *X, const float *y,
     if (data_in_model(m, X, y, n_samples) || in_model(m, loss, sizeof(*loss)) ||
         in_model(m, sample_weight, n_samples * sizeof(float)))
         return DSC_ERR_INVALID_ARGUMENT;
-    FitRows all = fit_all(fit_rows(m->cfg, X, y, n_samples, sample_weight));
+    FitRows all;
+    set_fit_rows(&all, m->cfg, X, y, n_samples, sample_weight);
     if ((s = check_weights(m->cfg, sample_weight, n_samples, false, &all, nullptr)) != DSC_OK) return s;
     *loss = (float)full_loss(m, all);
     return DSC_OK;

@@ -108,20 +108,31 @@ static_assert(dsc::kChunkRows == 16384, "DSC_ARENA_BYTES assumes 16384-row chunk
 
 namespace dsc {
 
-// A fit's rows under the config's class weights (RowSet's label weights) and the caller's
-// sample weights (null: none).
-inline RowSet fit_rows(const dsc_config &c, const float *X, const float *y, size_t n,
-                       const float *w = nullptr) {
-    RowSet rs = {X, y, nullptr, 0, n, c.n_features};
+// Sets *rs to a fit's rows under the config's class weights (RowSet's label weights) and the
+// caller's sample weights (null: none). In place: dsc_fit's frame holds one copy, no temporary
+// (its stack is budgeted on microcontrollers).
+inline void set_fit_rows(RowSet *rs, const dsc_config &c, const float *X, const float *y,
+                         size_t n, const float *w) {
+    rs->X = X;
+    rs->y = y;
+    rs->idx = nullptr;
+    rs->begin = 0;
+    rs->count = n;
+    rs->cols = c.n_features;
 #ifndef DESCENT_NO_CLASS_WEIGHT  // else check_config refuses config.class_weight
-    rs.lw0 = c.class_weight[0];
-    rs.lw1 = c.class_weight[1];
+    rs->lw0 = c.class_weight[0];
+    rs->lw1 = c.class_weight[1];
 #endif
 #ifndef DESCENT_NO_SAMPLE_WEIGHT
-    rs.w = w;
+    rs->w = w;
 #else
     (void)w;  // dsc_fit_weighted refuses weights in such a build
 #endif
+}
+inline RowSet fit_rows(const dsc_config &c, const float *X, const float *y, size_t n,
+                       const float *w = nullptr) {
+    RowSet rs;
+    set_fit_rows(&rs, c, X, y, n, w);
     return rs;
 }
 
@@ -136,12 +147,6 @@ struct FitRows : RowSet {
     float w_min, w_max;       // smallest nonzero and largest weight
 #endif
 };
-// A fit's rows without their weights' statistics (check_weights fills those).
-inline FitRows fit_all(const RowSet &rs) {
-    FitRows a{};
-    static_cast<RowSet &>(a) = rs;
-    return a;
-}
 #ifdef DESCENT_NO_SAMPLE_WEIGHT
 constexpr bool weighted(const FitRows &) { return false; }
 #else

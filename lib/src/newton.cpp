@@ -399,7 +399,7 @@ dsc_status newton_fit(dsc_model *m, const FitRows &all, dsc_fit_report *rep) {
 }
 
 #else  // GD-only build: resolve() never picks NEWTON
-dsc_status newton_fit(dsc_model *, const RowSet &, dsc_fit_report *) { return DSC_ERR_UNSUPPORTED; }
+dsc_status newton_fit(dsc_model *, const FitRows &, dsc_fit_report *) { return DSC_ERR_UNSUPPORTED; }
 #endif
 
 }  // namespace dsc

@@ -203,12 +203,14 @@ DSC_NOINLINE float auto_lr(dsc_model *m, const FitRows &all) {
 
 // One optimizer step from the gradient in m's grad buffer. False if it would leave the
 // parameters non-finite (they are then left as they were).
-// MEAN divides the summed gradient by `div`: the batch's rows, or weighted, their nonzero
-// rows times the training rows' mean nonzero weight. `rows` of them count as samples seen.
-DSC_NOINLINE bool step(dsc_model *m, double div, size_t rows, float *lr_used) {
+// MEAN divides the summed gradient by `div` (0: by `rows`, the rows of the batch): weighted,
+// the batch's nonzero rows times the training rows' mean nonzero weight. `rows` count as
+// samples seen.
+DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used, double div) {
     StepInput in;
     in.grad = at<double>(m, m->lay.grad);
     if (standardized(m)) grad_to_std(m, at<double>(m, m->lay.grad));
+    if (div == 0.0) div = (double)rows;
     in.scale = m->cfg.reduction == DSC_REDUCTION_MEAN ? 1.0 / div : 1.0;
     in.lr = scheduled_lr(m->cfg.schedule == DSC_LR_INVSCALING, m->cfg.power_t, m->st.lr, m->st.step + 1);
     *lr_used = in.lr;
@@ -227,6 +229,8 @@ DSC_NOINLINE bool step(dsc_model *m, double div, size_t rows, float *lr_used) {
 #ifndef DESCENT_NO_AVERAGE  // only averaging reads it (a blob from such a build says 0)
     m->seen += rows;
     average_step(m);
+#else
+    (void)rows;
 #endif
     return true;
 }
@@ -605,7 +609,7 @@ DSC_NOINLINE bool dist_minibatch_epoch(dsc_model *m, const FitRows &all, double 
         const size_t cnt = n - first < b ? n - first : b;
         const double bl = dist_batch(m, all, first, cnt);
         *epoch_loss += bl;
-        if (!isfinite(bl) || !step(m, (double)cnt, cnt, lr_used)) return false;
+        if (!isfinite(bl) || !step(m, cnt, lr_used, 0.0)) return false;
     }
     note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / (double)n : *epoch_loss);
     return true;
@@ -646,7 +650,7 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const FitRows &all, double *epoc
             train_batch_rows(m, all.count, all.count - nt, first, cnt, es_rows(m));
         }
 #endif
-        double div = (double)cnt;
+        double div = 0.0;
         size_t rows = cnt;
 #ifndef DESCENT_NO_SAMPLE_WEIGHT
         if (weighted(all)) {
@@ -661,7 +665,7 @@ DSC_NOINLINE bool minibatch_epoch(dsc_model *m, const FitRows &all, double *epoc
         double bl = 0.0;
         lossgrad_pass(m, rs, grad, &bl);
         *epoch_loss += bl;
-        if (!isfinite(bl) || !step(m, div, rows, lr_used)) return false;
+        if (!isfinite(bl) || !step(m, rows, lr_used, div)) return false;
     }
     // The epoch loss was accumulated along the way: the params at its end stand for it.
     note_best(m, c.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / train_weight(m, all) : *epoch_loss);
@@ -692,13 +696,11 @@ DSC_NOINLINE bool full_batch_epoch(dsc_model *m, const FitRows &all, double *epo
     }
 #endif
     if (!isfinite(*epoch_loss)) return false;
-    const double n = train_weight(m, all);
-    note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / n : *epoch_loss);
-    size_t rows = train_rows(m, all);
+    note_best(m, m->cfg.reduction == DSC_REDUCTION_MEAN ? *epoch_loss / train_weight(m, all) : *epoch_loss);
 #ifndef DESCENT_NO_SAMPLE_WEIGHT
-    if (weighted(all)) rows = (size_t)(all.nz_all - all.nz_val);
+    if (weighted(all)) return step(m, (size_t)(all.nz_all - all.nz_val), lr_used, train_weight(m, all));
 #endif
-    return step(m, n, rows, lr_used);
+    return step(m, train_rows(m, all), lr_used, 0.0);
 }
 
 namespace {

@@ -17,7 +17,8 @@ struct FitSummary {
     bool ran = false;  // a model was created and fitted
 };
 
-inline void check_report(const dsc_fit_report &r, dsc_status s, const dsc_config &c, size_t n) {
+inline void check_report(const dsc_fit_report &r, dsc_status s, const dsc_config &c, size_t n,
+                         bool weighted) {
     FUZZ_CHECK(r.message != nullptr && r.message[0] != '\0');
     if (s != DSC_OK && s != DSC_ERR_DIVERGED) {
         FUZZ_CHECK(r.stop_reason == DSC_STOP_NONE);
@@ -49,7 +50,9 @@ inline void check_report(const dsc_fit_report &r, dsc_status s, const dsc_config
         FUZZ_CHECK(r.standardized <= 1);
         if (r.solver == DSC_SOLVER_GD) {
             FUZZ_CHECK(r.stop_reason != DSC_STOP_SEPARABLE && r.stop_reason != DSC_STOP_STALLED);
-            FUZZ_CHECK(r.steps == (uint64_t)r.epochs_run * per_epoch);  // no step was refused
+            // No step was refused; weighted, a minibatch of zero-weight rows takes none.
+            if (weighted && c.batch_size) FUZZ_CHECK(r.steps <= (uint64_t)r.epochs_run * per_epoch);
+            else FUZZ_CHECK(r.steps == (uint64_t)r.epochs_run * per_epoch);
         } else {
             FUZZ_CHECK(r.steps <= r.epochs_run);  // NEWTON: at most one accepted step a pass
         }
@@ -59,18 +62,18 @@ inline void check_report(const dsc_fit_report &r, dsc_status s, const dsc_config
 
 // One dsc_fit with every check; returns its status.
 inline dsc_status checked_fit(dsc_model *m, const dsc_config &c, const float *X, const float *y,
-                              size_t n) {
+                              size_t n, const float *w) {
     const std::vector<float> p0 = params_of(m);
     const std::vector<uint8_t> b0 = save_of(m, false);
     // A loopback exchange with a rank other than 0 has no place in a one-rank job: refused,
     // whatever the data, before anything changes.
     const dsc_status want = c.exchange && c.comm_rank != 0 ? DSC_ERR_COMM
-                                                           : expected_fit_status(c, X, y, n);
+                                                           : expected_fit_status(c, X, y, n, w);
     dsc_fit_report rep;
     memset(&rep, 0xEE, sizeof rep);
-    const dsc_status s = dsc_fit(m, X, y, n, &rep);
+    const dsc_status s = w ? dsc_fit_weighted(m, X, y, w, n, &rep) : dsc_fit(m, X, y, n, &rep);
     FUZZ_CHECK(valid_status(s));
-    check_report(rep, s, c, n);
+    check_report(rep, s, c, n, w != nullptr);
     const std::vector<float> p1 = params_of(m);
     if (want != DSC_OK) {
         // Rejected before any update: the parameters and the whole saved state are untouched.
@@ -110,7 +113,7 @@ inline void describe_case() {
             "shuffle %u max_epochs %u seed %llu\n  lr %a momentum %a dampening %a "
             "weight_decay %a nesterov %u schedule %u power_t %a tol %a n_iter_no_change %u "
             "backend %u\n  standardize %u solver %u conv_tol %a alpha %a l1_ratio %a average %u loss %u epsilon %a\n"
-            "  early_stopping %u validation_fraction %a class_weight %a %a\n"
+            "  early_stopping %u validation_fraction %a class_weight %a %a weighted %d\n"
             "  callback %d (stop after %u) parallel_for %d max_tasks %u exchange %d rank %u "
             "misalign %zu n %zu refit %u set_params %d\n",
             c.struct_size, c.kind, c.n_features, c.degree, c.reduction, c.batch_size, c.shuffle,
@@ -119,12 +122,13 @@ inline void describe_case() {
             (double)c.power_t, (double)c.tol, c.n_iter_no_change, c.backend, c.standardize,
             c.solver, (double)c.conv_tol, (double)c.alpha, (double)c.l1_ratio, c.average, c.loss,
             (double)c.epsilon, c.early_stopping, (double)c.validation_fraction,
-            (double)c.class_weight[0], (double)c.class_weight[1], (int)fc.use_callback, fc.stop_limit, c.parallel_for != nullptr, c.max_tasks,
+            (double)c.class_weight[0], (double)c.class_weight[1], (int)fc.weighted, (int)fc.use_callback, fc.stop_limit, c.parallel_for != nullptr, c.max_tasks,
             c.exchange != nullptr, c.comm_rank,
             fc.arena_misalign, fc.n, (unsigned)fc.refit, (int)fc.set_params);
     print_floats("X", fc.X);
     print_floats("y", fc.y);
     print_floats("start", fc.start);
+    if (fc.weighted) print_floats("w", fc.w);
 }
 
 // Points the failure report at a case for as long as it runs.
@@ -214,11 +218,12 @@ inline FitSummary run_fit_case(const FitCase &fc) {
 
     // ---- training --------------------------------------------------------------------------
     const float *X = fc.X.data(), *y = fc.y.data();
-    out.fit = checked_fit(m, c, X, y, fc.n);
+    const float *w = fc.weighted ? fc.w.data() : nullptr;
+    out.fit = checked_fit(m, c, X, y, fc.n, w);
     if (fc.refit && out.fit == DSC_OK) {
         const size_t n2 = fc.n - (fc.refit % (fc.n + 1));  // may be 0: must be rejected cleanly
         stop.calls = 0;
-        out.refit = checked_fit(m, c, X, y, n2);
+        out.refit = checked_fit(m, c, X, y, n2, w);
     }
     out.ran = true;
 
@@ -229,6 +234,14 @@ inline FitSummary run_fit_case(const FitCase &fc) {
         const dsc_status want = expected_data_status(c, X, y, fc.n);
         FUZZ_CHECK(out.loss == want);
         if (want != DSC_OK) FUZZ_CHECK(loss == -7.0f);
+        if (w) {  // the weighted mean loss: the data's verdict, then the weights'
+            float wl = -7.0f;
+            dsc_status ws = dsc_loss_weighted(m, X, y, w, fc.n, &wl);
+            dsc_status wwant = want == DSC_OK ? expected_weight_status(c, w, fc.n, false) : want;
+            FUZZ_CHECK(ws == wwant);
+            if (wwant != DSC_OK) FUZZ_CHECK(wl == -7.0f);
+            else FUZZ_CHECK(!(wl < 0.0f));  // a mean of losses >= 0 (or NaN / Inf on overflow)
+        }
     }
     const Predictions pred = predict_all(m, X, fc.n);
 

@@ -185,6 +185,8 @@ struct FitCase {
     std::vector<float> start;  // set_params values (any count the fuzzer chose)
     size_t arena_misalign = 0;  // 0..7 bytes
     uint8_t refit = 0;          // 0: one fit; else continue with a second fit on n - refit rows
+    bool weighted = false;      // the fits go through dsc_fit_weighted with w (one per row)
+    std::vector<float> w;
 };
 
 constexpr uint32_t kMaxFeatures = 16;
@@ -348,6 +350,19 @@ inline void parse_fit_case(Input &in, FitCase *fc) {
         const uint8_t s = in.u8();
         if (s >= 128) w = s < 220 ? (float)(s - 128) / 23.0f : s < 236 ? 0.0f : pick_value(in);
     }
+    // Sample weights, after those: a byte below 128 means none (dsc_fit). Otherwise one weight
+    // per row: zeros, small fractions, small integers, or any value (NaN, Inf, negative).
+    {
+        const uint8_t s = in.u8();
+        fc->weighted = s >= 128 && fc->data;
+        if (fc->weighted) {
+            fc->w.resize(fc->n);
+            for (float &v : fc->w) {
+                const uint8_t b = in.u8();
+                v = b < 48 ? 0.0f : b < 200 ? (float)(b - 47) / 32.0f : b < 240 ? (float)(b % 4) : pick_value(in);
+            }
+        }
+    }
 }
 
 // Early stopping's held-out rows of an n-row fit, computed here from the documented rule
@@ -445,11 +460,39 @@ inline dsc_status expected_data_status(const dsc_config &c, const float *X, cons
     return DSC_OK;
 }
 
-// dsc_fit's verdict from validation alone: the data's, then early stopping's split.
-inline dsc_status expected_fit_status(const dsc_config &c, const float *X, const float *y, size_t n) {
-    const dsc_status s = expected_data_status(c, X, y, n);
+// The sample weights' verdict (descent.h, dsc_fit_weighted): NaN or Inf, then a negative
+// weight, then all zero; training with early stopping also needs a nonzero weight on each side
+// of the split (the held-out rows from dsc_validation_rows).
+inline dsc_status expected_weight_status(const dsc_config &c, const float *w, size_t n, bool training) {
+    if (!all_finite(w, n)) return DSC_ERR_NONFINITE_INPUT;
+    size_t nz = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (w[i] < 0.0f) return DSC_ERR_INVALID_ARGUMENT;
+        nz += w[i] > 0.0f;
+    }
+    if (nz == 0) return DSC_ERR_INVALID_ARGUMENT;
+    if (training && c.early_stopping) {
+        std::vector<uint32_t> rows(n);
+        size_t n_val = 0;
+        FUZZ_CHECK(dsc_validation_rows(&c, n, rows.data(), n, &n_val) == DSC_OK);
+        size_t nz_val = 0;
+        for (size_t i = 0; i < n_val; ++i) nz_val += w[rows[i]] > 0.0f;
+        if (nz_val == 0 || nz_val == nz) return DSC_ERR_INVALID_ARGUMENT;
+    }
+    return DSC_OK;
+}
+
+// dsc_fit's verdict from validation alone: the data's, then early stopping's split, then the
+// sample weights' (w null: none), which only CPU backends in one process take.
+inline dsc_status expected_fit_status(const dsc_config &c, const float *X, const float *y, size_t n,
+                                      const float *w = nullptr) {
+    dsc_status s = expected_data_status(c, X, y, n);
     if (s == DSC_OK && c.early_stopping && expected_validation_rows(c, n) == 0)
         return DSC_ERR_INVALID_ARGUMENT;
+    if (s == DSC_OK && w) {
+        if (c.exchange) return DSC_ERR_UNSUPPORTED;
+        s = expected_weight_status(c, w, n, true);
+    }
     return s;
 }
 

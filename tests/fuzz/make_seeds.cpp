@@ -215,6 +215,11 @@ void fit_seeds(const std::string &dir) {
         {"logistic_early_stop_ok", DSC_LOGISTIC, DSC_OK, false, false},
         // Class weights (read after those).
         {"logistic_class_weight_ok", DSC_LOGISTIC, DSC_OK, false, false},
+        // Sample weights (read last): fits through dsc_fit_weighted, and refused weights.
+        {"linear_sample_weight_ok", DSC_LINEAR, DSC_OK, false, false},
+        {"logistic_sample_weight_ok", DSC_LOGISTIC, DSC_OK, false, false},
+        {"polynomial_sample_weight_ok", DSC_POLYNOMIAL, DSC_OK, false, false},
+        {"linear_sample_weight_refused", DSC_LINEAR, DSC_ERR_INVALID_ARGUMENT, false, false},
     };
     Rng r{2026};
     size_t left = sizeof wants / sizeof wants[0];
@@ -244,6 +249,7 @@ void fit_seeds(const std::string &dir) {
             if (needs_es && fc.cfg.early_stopping == 0) continue;
             const bool needs_cw = name.find("class_weight") != std::string::npos;
             if (needs_cw && fc.cfg.class_weight[0] == 1.0f && fc.cfg.class_weight[1] == 1.0f) continue;
+            if (name.find("sample_weight") != std::string::npos && !fc.weighted) continue;
             const bool hit = w.config_rejected ? rejected
                                                : !rejected && s.ran && fc.cfg.kind == w.kind &&
                                                      s.fit == w.fit && fc.n >= 8;
