@@ -370,13 +370,11 @@ dsc_status check_weights(const dsc_config &cfg, const float *w, size_t n, bool t
     if (training && cfg.early_stopping) {  // check_data has checked the split's sizes
         const size_t n_val = validation_count(cfg, n);
         uint32_t idx[64];
-        for (size_t first = 0; first < n_val; first += 64) {
-            const size_t cnt = n_val - first < 64 ? n_val - first : 64;
-            split_positions(cfg.seed, n, first, cnt, idx);
-            for (size_t i = 0; i < cnt; ++i) {
-                all->w_val += (double)w[idx[i]];
-                all->nz_val += w[idx[i]] > 0.0f;
-            }
+        for (size_t k = 0; k < n_val; ++k) {  // the held-out rows, 64 at a time
+            if (k % 64 == 0) split_positions(cfg.seed, n, k, n_val - k < 64 ? n_val - k : 64, idx);
+            const float v = w[idx[k % 64]];
+            all->w_val += (double)v;
+            all->nz_val += v > 0.0f;
         }
         if (all->nz_val == 0)
             return bad(msg, "early stopping: every held-out row has sample weight 0 (dsc_validation_rows lists them)");
