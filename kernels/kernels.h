@@ -123,6 +123,12 @@ void curv_legendre3_mse_scalar(const RowSet &, const ColumnMap &, const float *,
                                double *, double *, double *, double *);
 void col_stats_scalar(const float *, size_t, size_t, uint32_t, uint32_t, double *, double *,
                       float *, float *);
+// SOFTMAX's scalar passes (KernelTable::softmax...), shared by the SIMD tables.
+void softmax_scalar(const RowSet &, const float *, uint32_t, float *, double *, double *);
+double softmax_loss_scalar(const RowSet &, const float *, uint32_t);
+void softmax_predict_scalar(const float *, size_t, uint32_t, const float *, uint32_t, float *);
+void curv_softmax_scalar(const RowSet &, const ColumnMap &, const float *, uint32_t, double *,
+                         double *, double *, double *);
 // One BCE row of a curvature pass, in double: returns log(1 + e^z) - y z, with *g its
 // derivative and *h its second derivative. Out of line in scalar.cpp, so every path's pass
 // uses the same row math.
@@ -153,7 +159,18 @@ struct KernelTable {
     CurvFn curv_linear_mse, curv_linear_bce, curv_poly_mse, curv_legendre3_mse;
     StatsFn col_stats;
     RobustFn linear_robust;  // null in a build without them (DESCENT_LOSSES=OFF)
+    // SOFTMAX (null in a build without it, DESCENT_SOFTMAX=OFF): the `degree` argument is the
+    // class count K, theta holds K blocks [b_k, w_k] of cols + 1, and a row's label is its class
+    // index (0..K-1, as a float). Loss and gradient: the cross-entropy log sum_k e^z_k - z_y,
+    // d/dz_k = p_k - [k = y], all K logits of a row from one read of it; predict writes the K
+    // logits of each row (out: count x K); the curvature pass gives the full Hessian
+    // sum (diag(p) - p p^T) (x) J J^T over the K (cols + 1) parameters.
+    LossGradFn softmax;
+    LossFn softmax_loss;
+    PredictFn softmax_predict;
+    CurvFn curv_softmax;
 };
+constexpr uint32_t kMaxClasses = 256;  // = DSC_MAX_CLASSES
 
 extern const KernelTable kScalarKernels;
 #if defined(__x86_64__) || defined(_M_X64)

@@ -468,6 +468,155 @@ DSC_NO_CONTRACT void col_stats_scalar(const float *X, size_t begin, size_t count
 
 #endif
 
+#ifndef DESCENT_NO_SOFTMAX
+// ---- SOFTMAX ---------------------------------------------------------------------------------
+namespace {
+
+// The K logits of one row.
+inline void softmax_logits(const float *x, uint32_t d, const float *theta, uint32_t K, float *z) {
+    for (uint32_t k = 0; k < K; ++k) z[k] = linear_out(x, d, theta + (size_t)k * (d + 1));
+}
+
+// One row's cross-entropy from its logits z (overwritten by d/dz_k = p_k - [k = y] when g):
+// with m = max z (first index kmax), e_k = e^(z_k - m) and r = sum_{k != kmax} e_k, the loss is
+// (m - z_y) + log1p(r), and p_y - 1 = -(s - e_y) / s with s = 1 + r and s - e_y summed from
+// the other classes, so a confident right prediction keeps full relative accuracy.
+inline float softmax_term(float *z, uint32_t K, uint32_t y, bool g) {
+    uint32_t kmax = 0;
+    for (uint32_t k = 1; k < K; ++k)
+        if (z[k] > z[kmax]) kmax = k;
+    const float m = z[kmax], zy = z[y];
+    float r = 0.0f, other = 0.0f;  // other: sum of e_k over k != y
+    for (uint32_t k = 0; k < K; ++k) {
+        const float e = k == kmax ? 1.0f : expf(z[k] - m);
+        z[k] = e;
+        if (k != kmax) r += e;
+        if (k != y) other += e;
+    }
+    const float loss = (m - zy) + log1pf(r);
+    if (!g) return loss;
+    const float inv = 1.0f / (1.0f + r);
+    for (uint32_t k = 0; k < K; ++k) z[k] = k == y ? -(other * inv) : z[k] * inv;
+    return loss;
+}
+
+inline uint32_t label_of(const RowSet &rs, size_t row) { return (uint32_t)rs.y[row]; }
+
+}  // namespace
+
+void softmax_scalar(const RowSet &rs, const float *theta, uint32_t K, float *acc, double *grad,
+                    double *loss) {
+    const uint32_t d = rs.cols, q = d + 1, p = K * q;
+    memset(acc, 0, p * sizeof(float));
+    for (uint32_t j = 0; j < p; ++j) grad[j] = 0.0;
+    *loss = 0.0;
+    float lacc = 0.0f, z[kMaxClasses];
+    const float *sw = sample_w(rs);
+    for (size_t r = 0; r < rs.count; ++r) {
+        const size_t row = row_of(rs, r);
+        const float *x = rs.X + row * d;
+        softmax_logits(x, d, theta, K, z);
+        float l = softmax_term(z, K, label_of(rs, row), true);
+        if (sw) {
+            l *= sw[row];
+            for (uint32_t k = 0; k < K; ++k) z[k] *= sw[row];
+        }
+        lacc += l;
+        for (uint32_t k = 0; k < K; ++k) {
+            float *a = acc + (size_t)k * q;
+            a[0] += z[k];
+            for (uint32_t j = 0; j < d; ++j) a[j + 1] += z[k] * x[j];
+        }
+        if ((r + 1) % kBlockRows == 0) {
+            flush(acc, p, lacc, grad, loss);
+            lacc = 0.0f;
+        }
+    }
+    if (rs.count % kBlockRows != 0) flush(acc, p, lacc, grad, loss);
+}
+
+double softmax_loss_scalar(const RowSet &rs, const float *theta, uint32_t K) {
+    double loss = 0.0;
+    float lacc = 0.0f, z[kMaxClasses];
+    const float *sw = sample_w(rs);
+    for (size_t r = 0; r < rs.count; ++r) {
+        const size_t row = row_of(rs, r);
+        softmax_logits(rs.X + row * rs.cols, rs.cols, theta, K, z);
+        const float l = softmax_term(z, K, label_of(rs, row), false);
+        lacc += sw ? l * sw[row] : l;
+        if ((r + 1) % kBlockRows == 0) {
+            loss += (double)lacc;
+            lacc = 0.0f;
+        }
+    }
+    return loss + (double)lacc;
+}
+
+void softmax_predict_scalar(const float *X, size_t count, uint32_t cols, const float *theta,
+                            uint32_t K, float *out) {
+    for (size_t r = 0; r < count; ++r) softmax_logits(X + r * cols, cols, theta, K, out + r * K);
+}
+
+#ifndef DESCENT_NO_NEWTON
+// In double: per row J = [1, mapped x], p = softmax(z), g_k = p_k - [k = y], and the Hessian
+// entry of parameters (k, i) and (l, j) adds (p_k [k = l] - p_k p_l) J_i J_j (times the
+// sample weight). scratch: K (cols + 1) >= (cols + 1) + K doubles (J, then p).
+void curv_softmax_scalar(const RowSet &rs, const ColumnMap &map, const float *theta, uint32_t K,
+                         double *scratch, double *grad, double *hess, double *loss) {
+    const uint32_t d = rs.cols, q = d + 1, p = K * q;
+    const bool full = grad != nullptr;
+    if (full) {
+        for (uint32_t j = 0; j < p; ++j) grad[j] = 0.0;
+        if (hess)
+            for (size_t k = 0; k < (size_t)p * (p + 1) / 2; ++k) hess[k] = 0.0;
+    }
+    double *J = scratch, *pr = scratch + q;
+    const float *sw = sample_w(rs);
+    double l = 0.0;
+    for (size_t r = 0; r < rs.count; ++r) {
+        const size_t row = row_of(rs, r);
+        const float *x = rs.X + row * d;
+        J[0] = 1.0;
+        for (uint32_t j = 0; j < d; ++j) J[j + 1] = mapped(map, x, j);
+        double m = -HUGE_VAL;
+        for (uint32_t k = 0; k < K; ++k) {
+            double z = 0.0;
+            for (uint32_t j = 0; j < q; ++j) z += (double)theta[k * q + j] * J[j];
+            pr[k] = z;
+            m = z > m ? z : m;
+        }
+        const uint32_t y = label_of(rs, row);
+        const double zy = pr[y];
+        double s = 0.0;
+        for (uint32_t k = 0; k < K; ++k) {
+            pr[k] = exp(pr[k] - m);
+            s += pr[k];
+        }
+        const double om = sw ? (double)sw[row] : 1.0;
+        l += om * ((m - zy) + log(s));
+        if (!full) continue;
+        for (uint32_t k = 0; k < K; ++k) pr[k] /= s;
+        for (uint32_t k = 0; k < K; ++k) {
+            const double gk = om * (pr[k] - (k == y ? 1.0 : 0.0));
+            for (uint32_t j = 0; j < q; ++j) grad[k * q + j] += gk * J[j];
+        }
+        if (!hess) continue;
+        size_t e = 0;
+        for (uint32_t a = 0; a < p; ++a) {
+            const uint32_t k = a / q, i = a % q;
+            const double pk = om * pr[k] * J[i];
+            for (uint32_t b = 0; b <= a; ++b) {
+                const uint32_t lc = b / q, j = b % q;
+                const double c = (k == lc ? pk : 0.0) - pk * pr[lc];
+                hess[e++] += c * J[j];
+            }
+        }
+    }
+    *loss = l;
+}
+#endif
+#endif  // DESCENT_NO_SOFTMAX
+
 extern const KernelTable kScalarKernels = {
     "scalar",
     linear_mse, linear_bce, poly_mse, legendre3_mse,
@@ -485,6 +634,16 @@ extern const KernelTable kScalarKernels = {
     linear_robust,
 #else
     nullptr,
+#endif
+#ifndef DESCENT_NO_SOFTMAX
+    softmax_scalar, softmax_loss_scalar, softmax_predict_scalar,
+#ifndef DESCENT_NO_NEWTON
+    curv_softmax_scalar,
+#else
+    nullptr,
+#endif
+#else
+    nullptr, nullptr, nullptr, nullptr,
 #endif
 };
 

@@ -68,6 +68,8 @@ uint32_t dsc_version(void);
 
 /* Polynomial degree limit (features x^0..x^degree are formed on the fly). */
 #define DSC_MAX_POLY_DEGREE 15u
+/* SOFTMAX: at most this many classes (the kernels keep a row's logits on the stack). */
+#define DSC_MAX_CLASSES 256u
 
 /* dsc_load, dsc_load_ex and their _arena_size functions refuse (DSC_ERR_LIMIT) a blob whose
  * model would need more arena than this, so a small file cannot make a caller that allocates
@@ -99,7 +101,9 @@ typedef enum dsc_model_kind {
     DSC_LINEAR = 1,     /* y = b + w.x, MSE                                              */
     DSC_LOGISTIC = 2,   /* p = sigmoid(b + w.x), binary cross-entropy from the logit     */
     DSC_POLYNOMIAL = 3, /* y = c0 + c1 x + ... + ck x^k (one input column), MSE          */
-    DSC_LEGENDRE3 = 4   /* y = a + b P3(c + d x), P3(t) = (5t^3 - 3t)/2, MSE             */
+    DSC_LEGENDRE3 = 4,  /* y = a + b P3(c + d x), P3(t) = (5t^3 - 3t)/2, MSE             */
+    DSC_SOFTMAX = 5     /* multinomial logistic regression over cfg.n_classes classes:
+                           z_k = b_k + w_k.x, p = softmax(z), cross-entropy from the logits */
 } dsc_model_kind;
 
 typedef enum dsc_reduction {
@@ -336,6 +340,10 @@ typedef struct dsc_config {
      * weights n / (2 n_c) ('balanced') keep the loss's scale. Each finite and >= 0, not both 0;
      * other kinds keep the default {1, 1}; not with the CUDA backend. */
     float class_weight[2];
+    /* SOFTMAX only (field added in 0.7; README "Multinomial logistic regression"): the number
+     * of classes K, 2..DSC_MAX_CLASSES, with (n_features + 1) K <= 2^24; labels are the
+     * integers 0..K-1 stored as floats. Other kinds leave it 0 (the default). */
+    uint32_t n_classes;
 } dsc_config;
 
 typedef struct dsc_fit_report {
@@ -465,15 +473,27 @@ dsc_status dsc_loss_weighted(const dsc_model *m, const float *X, const float *y,
                              const float *sample_weight, size_t n_samples, float *loss);
 
 /* ---- prediction ----------------------------------------------------------------------------
- * One value per row: the regression output, or for LOGISTIC the probability of class 1. */
+ * One value per row: the regression output, for LOGISTIC the probability of class 1, for
+ * SOFTMAX the most probable class (its index 0..K-1 as a float; ties: the lowest index). */
 dsc_status dsc_predict(const dsc_model *m, const float *X, size_t n_samples, float *out);
-/* LOGISTIC only: the logit b + w.x (other kinds: same as dsc_predict). */
+/* LOGISTIC only: the logit b + w.x (SOFTMAX: DSC_ERR_UNSUPPORTED, its K logits do not fit
+ * one value per row: see dsc_predict_proba; other kinds: same as dsc_predict). */
 dsc_status dsc_predict_logit(const dsc_model *m, const float *X, size_t n_samples, float *out);
-/* LOGISTIC only: 1.0f where the probability is >= 0.5, else 0.0f. */
+/* LOGISTIC: 1.0f where the probability is >= 0.5, else 0.0f. SOFTMAX: as dsc_predict. */
 dsc_status dsc_predict_label(const dsc_model *m, const float *X, size_t n_samples, float *out);
+/* Class probabilities, n_samples x K row-major into out, which holds out_count >= n_samples * K
+ * floats (else DSC_ERR_BUFFER_TOO_SMALL): SOFTMAX (K = n_classes), LOGISTIC (K = 2: 1 - p, p);
+ * other kinds DSC_ERR_UNSUPPORTED. Each row sums to 1 within float rounding. */
+dsc_status dsc_predict_proba(const dsc_model *m, const float *X, size_t n_samples, float *out,
+                             size_t out_count);
 
 /* ---- parameters ----------------------------------------------------------------------------
- * Layout: LINEAR/LOGISTIC = bias, w1..wd; POLYNOMIAL = c0..ck; LEGENDRE3 = a, b, c, d.
+ * Layout: LINEAR/LOGISTIC = bias, w1..wd; POLYNOMIAL = c0..ck; LEGENDRE3 = a, b, c, d;
+ * SOFTMAX = K blocks of d + 1, class k's block at k (d + 1): b_k, w_k1..w_kd. Softmax is
+ * unchanged when one vector is added to every class's block; the convention is that each
+ * parameter sums to 0 over the classes: fits from a start that does (zeros) keep it, GD
+ * because the gradient sums to 0 over the classes, NEWTON by centring after each step (an L1
+ * penalty's soft-thresholding can move the sum: its optimum is the penalized one).
  * A new model starts at all zeros. LEGENDRE3 has a zero gradient at all-zero parameters
  * (b = 0 and d = 0 are a saddle), so set a non-zero start, e.g. a=0, b=-1, c=0, d=0.3.
  * dsc_set_params also restarts the training state (momentum buffer, step and epoch counters,

@@ -58,6 +58,43 @@ void predict_raw(const dsc_model *m, const float *X, size_t n, float *out) {
     fn(X, n, m->cfg.n_features, published(m), m->cfg.degree, out);
 }
 
+#ifndef DESCENT_NO_SOFTMAX
+// Logits of one row to probabilities: e^(z_k - max) / sum, in place (NaN logits stay NaN).
+void softmax_in_place(float *z, uint32_t K) {
+    float mx = z[0];
+    for (uint32_t k = 1; k < K; ++k) mx = z[k] > mx ? z[k] : mx;
+    float s = 0.0f;
+    for (uint32_t k = 0; k < K; ++k) {
+        z[k] = expf(z[k] - mx);
+        s += z[k];
+    }
+    const float inv = 1.0f / s;
+    for (uint32_t k = 0; k < K; ++k) z[k] *= inv;
+}
+
+// The most probable class of each row (the first of equal logits), as a float; a row with a
+// NaN logit gets NaN. The logits of a few rows at a time, on the stack.
+void softmax_labels(const dsc_model *m, const float *X, size_t n, float *out) {
+    const uint32_t K = m->cfg.n_classes, d = m->cfg.n_features;
+    float z[4 * kMaxClasses];
+    const size_t rows = sizeof z / sizeof z[0] / K;
+    for (size_t r0 = 0; r0 < n; r0 += rows) {
+        const size_t cnt = n - r0 < rows ? n - r0 : rows;
+        m->k->softmax_predict(X + r0 * d, cnt, d, published(m), K, z);
+        for (size_t i = 0; i < cnt; ++i) {
+            const float *zi = z + i * K;
+            uint32_t best = 0;
+            bool nan = zi[0] != zi[0];
+            for (uint32_t k = 1; k < K; ++k) {
+                nan = nan || zi[k] != zi[k];
+                if (zi[k] > zi[best]) best = k;
+            }
+            out[r0 + i] = nan ? __builtin_nanf("") : (float)best;
+        }
+    }
+}
+#endif
+
 // Stable sigmoid: exp of a non-positive number only.
 void logits_to_probabilities(float *v, size_t n) {
     for (size_t i = 0; i < n; ++i) {
@@ -298,6 +335,9 @@ dsc_status dsc_loss_weighted(const dsc_model *m, const float *X, const float *y,
 }
 
 dsc_status dsc_predict(const dsc_model *m, const float *X, size_t n_samples, float *out) {
+#ifndef DESCENT_NO_SOFTMAX
+    if (valid(m) && m->cfg.kind == DSC_SOFTMAX) return dsc_predict_label(m, X, n_samples, out);
+#endif
     dsc_status s = dsc_predict_logit(m, X, n_samples, out);
     if (s == DSC_OK && m->cfg.kind == DSC_LOGISTIC) logits_to_probabilities(out, n_samples);
     return s;
@@ -306,6 +346,7 @@ dsc_status dsc_predict(const dsc_model *m, const float *X, size_t n_samples, flo
 dsc_status dsc_predict_logit(const dsc_model *m, const float *X, size_t n_samples, float *out) {
     dsc_status s = check_rows(m, X, n_samples, out);
     if (s != DSC_OK) return s;
+    if (m->cfg.kind == DSC_SOFTMAX) return DSC_ERR_UNSUPPORTED;  // K logits a row: dsc_predict_proba
     predict_raw(m, X, n_samples, out);
     return DSC_OK;
 }
@@ -313,6 +354,12 @@ dsc_status dsc_predict_logit(const dsc_model *m, const float *X, size_t n_sample
 dsc_status dsc_predict_label(const dsc_model *m, const float *X, size_t n_samples, float *out) {
     dsc_status s = check_rows(m, X, n_samples, out);
     if (s != DSC_OK) return s;
+#ifndef DESCENT_NO_SOFTMAX
+    if (m->cfg.kind == DSC_SOFTMAX) {
+        softmax_labels(m, X, n_samples, out);
+        return DSC_OK;
+    }
+#endif
     if (m->cfg.kind != DSC_LOGISTIC) return DSC_ERR_UNSUPPORTED;
     predict_raw(m, X, n_samples, out);
     logits_to_probabilities(out, n_samples);
@@ -320,6 +367,36 @@ dsc_status dsc_predict_label(const dsc_model *m, const float *X, size_t n_sample
     // for logits within rounding of zero. NaN probabilities (NaN input) stay NaN.
     for (size_t i = 0; i < n_samples; ++i)
         out[i] = out[i] != out[i] ? out[i] : (out[i] >= 0.5f ? 1.0f : 0.0f);
+    return DSC_OK;
+}
+
+dsc_status dsc_predict_proba(const dsc_model *m, const float *X, size_t n_samples, float *out,
+                             size_t out_count) {
+    if (!valid(m) || !X || !out || n_samples == 0) return DSC_ERR_INVALID_ARGUMENT;
+    const size_t K = m->cfg.kind == DSC_SOFTMAX ? m->cfg.n_classes : 2;
+    if (m->cfg.kind != DSC_LOGISTIC && m->cfg.kind != DSC_SOFTMAX) return DSC_ERR_UNSUPPORTED;
+    if (n_samples > SIZE_MAX / sizeof(float) / m->cfg.n_features || n_samples > SIZE_MAX / sizeof(float) / K)
+        return DSC_ERR_SIZE_OVERFLOW;
+    if (out_count < n_samples * K) return DSC_ERR_BUFFER_TOO_SMALL;
+    if (in_model(m, X, n_samples * m->cfg.n_features * sizeof(float)) ||
+        in_model(m, out, n_samples * K * sizeof(float)))
+        return DSC_ERR_INVALID_ARGUMENT;
+    if (m->cfg.kind == DSC_LOGISTIC) {
+        // The probabilities into the first n floats, then spread from the end (row i's pair
+        // lands at 2i >= i, past everything still to be read).
+        predict_raw(m, X, n_samples, out);
+        logits_to_probabilities(out, n_samples);
+        for (size_t i = n_samples; i-- > 0;) {
+            const float p = out[i];
+            out[2 * i + 1] = p;
+            out[2 * i] = 1.0f - p;
+        }
+        return DSC_OK;
+    }
+#ifndef DESCENT_NO_SOFTMAX
+    m->k->softmax_predict(X, n_samples, m->cfg.n_features, published(m), (uint32_t)K, out);
+    for (size_t i = 0; i < n_samples; ++i) softmax_in_place(out + i * K, (uint32_t)K);
+#endif
     return DSC_OK;
 }
 

@@ -25,10 +25,14 @@ template <class Gram>
 float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, double wsum, float *v, double *w,
               Gram gram) {
     // Huber's second derivative is at most 1; squared epsilon-insensitive's at most 2, as MSE's.
+    // SOFTMAX: the cross-entropy's Hessian is (diag(p) - p p^T) (x) phi phi^T per row, and
+    // diag(p) - p p^T <= I / 2 (Boehning's bound), so phi's Gram matrix with c = 1/2 bounds it:
+    // p is then the Gram vector's length, n_features + 1.
 #ifndef DESCENT_NO_LOSSES
-    const double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : c.loss == DSC_LOSS_HUBER ? 1.0 : 2.0;
+    const double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : c.kind == DSC_SOFTMAX ? 0.5
+                       : c.loss == DSC_LOSS_HUBER ? 1.0 : 2.0;
 #else
-    const double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : 2.0;
+    const double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : c.kind == DSC_SOFTMAX ? 0.5 : 2.0;
 #endif
 #ifndef DESCENT_NO_CLASS_WEIGHT
     // Class weights scale a row's curvature by its weight: at most the larger one.

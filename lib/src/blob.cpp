@@ -5,7 +5,7 @@
 //   4       u16 format version (5; predictor blobs are written as 1, whose layout they keep),
 //           u16 flags (bit 0: full blob with config and training state)
 //   8       u32 total length in bytes, CRC included
-//   12      u32 kind, u32 n_features, u32 degree, u32 n_params
+//   12      u32 kind, u32 n_features, u32 degree (SOFTMAX: n_classes), u32 n_params
 //   28      full blob only — config: u32 reduction, batch_size, shuffle, max_epochs, nesterov,
 //           schedule, n_iter_no_change, backend; u64 seed; f32 lr, momentum, dampening,
 //           weight_decay, power_t, tol
@@ -165,7 +165,7 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
     w.u32((uint32_t)size);
     w.u32(c.kind);
     w.u32(c.n_features);
-    w.u32(c.degree);
+    w.u32(c.kind == DSC_SOFTMAX ? c.n_classes : c.degree);  // SOFTMAX has no degree
     w.u32(m->n_params);
     if (full_form) {
         w.u32(c.reduction);
@@ -288,7 +288,9 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     dsc_config &c = p.cfg;
     c.kind = r.u32();
     c.n_features = r.u32();
-    c.degree = r.u32();
+    const uint32_t degree_or_classes = r.u32();
+    if (c.kind == DSC_SOFTMAX) c.n_classes = degree_or_classes;
+    else c.degree = degree_or_classes;
     p.n_params = r.u32();
     if (p.full) {
         c.reduction = r.u32();

@@ -49,10 +49,25 @@ void split_positions(uint64_t seed, size_t n, uint64_t first, size_t cnt, uint32
 }
 #endif
 
+#ifndef DESCENT_NO_SOFTMAX
+// SOFTMAX's convention (descent.h): each parameter sums to 0 over the classes. Subtracting
+// the mean over the classes changes no prediction and no loss, and never raises an L2 term.
+void center_classes(const dsc_config &c, float *theta) {
+    const uint32_t q = block_params(c), K = c.n_classes;
+    for (uint32_t j = 0; j < q; ++j) {
+        double mean = 0.0;
+        for (uint32_t k = 0; k < K; ++k) mean += (double)theta[k * q + j];
+        mean /= (double)K;
+        for (uint32_t k = 0; k < K; ++k) theta[k * q + j] = (float)((double)theta[k * q + j] - mean);
+    }
+}
+#endif
+
 uint32_t param_count(const dsc_config &cfg) {
     switch (cfg.kind) {
         case DSC_LINEAR:
         case DSC_LOGISTIC: return cfg.n_features + 1;
+        case DSC_SOFTMAX: return cfg.n_classes * (cfg.n_features + 1);  // check_config bounds it
         case DSC_POLYNOMIAL: return cfg.degree + 1;
         case DSC_LEGENDRE3: return 4;
         default: return 0;

@@ -216,6 +216,22 @@ size_t validation_count(const dsc_config &cfg, size_t n);
 // from every epoch's shuffle) is a held-out row for i < n_val, a training row after. Writes
 // the rows at positions first..first+cnt-1 to idx.
 void split_positions(uint64_t seed, size_t n, uint64_t first, size_t cnt, uint32_t *idx);
+// The model's integer the kernels take beside theta: POLYNOMIAL's degree, SOFTMAX's class count.
+#ifdef DESCENT_NO_SOFTMAX
+inline uint32_t kernel_arg(const dsc_model *m) { return m->cfg.degree; }
+#else
+inline uint32_t kernel_arg(const dsc_model *m) {
+    return m->cfg.kind == DSC_SOFTMAX ? m->cfg.n_classes : m->cfg.degree;
+}
+#endif
+// Parameters per linear block: n_features + 1 (the K blocks of SOFTMAX, the one of LINEAR and
+// LOGISTIC); the block's first parameter is its intercept.
+inline uint32_t block_params(const dsc_config &c) { return c.n_features + 1; }
+// Parameter j is an intercept (never penalized): LINEAR/LOGISTIC's bias, POLYNOMIAL's c0,
+// each SOFTMAX class's bias.
+inline bool is_intercept(const dsc_config &c, uint32_t j) {
+    return c.kind == DSC_SOFTMAX ? j % block_params(c) == 0 : j == 0;
+}
 // The parameters the optimizer updates: standardized coordinates when standardizing.
 inline float *train_params(dsc_model *m) {
     return standardized(m) ? at<float>(m, m->lay.tparams) : params(m);
@@ -243,6 +259,8 @@ void chunk_waves(dsc_model *m, size_t rows, void (*task)(void *, uint32_t), Job 
 uint32_t param_count(const dsc_config &cfg);
 bool is_linear_kind(uint32_t kind);
 void reset_train_state(dsc_model *m);
+// SOFTMAX: subtracts each parameter's mean over the classes (descent.h's convention).
+void center_classes(const dsc_config &c, float *theta);
 
 // validate.cpp
 dsc_status check_config(const dsc_config *cfg, const char **msg);

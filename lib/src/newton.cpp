@@ -19,6 +19,7 @@ CurvFn curv_fn(const dsc_model *m) {
     switch (m->cfg.kind) {
         case DSC_LINEAR: return m->k->curv_linear_mse;
         case DSC_LOGISTIC: return m->k->curv_linear_bce;
+        case DSC_SOFTMAX: return m->k->curv_softmax;
         case DSC_POLYNOMIAL: return m->k->curv_poly_mse;
         default: return m->k->curv_legendre3_mse;
     }
@@ -55,7 +56,7 @@ void curv_task(void *arg, uint32_t i) {
     const uint32_t slot = m->lay.slots + i * m->lay.slot_bytes;
     double *g = at<double>(m, slot);
     double *h = at<double>(m, slot + (uint32_t)slot_curv_bytes(p));
-    curv_fn(m)(sub_rows(*job.rs, first_row, cnt), column_map(m), job.theta, m->cfg.degree,
+    curv_fn(m)(sub_rows(*job.rs, first_row, cnt), column_map(m), job.theta, kernel_arg(m),
                h + tri(p), job.want >= kGradient ? g : nullptr,
                job.want == kCurvature ? h : nullptr, &g[p]);
 }
@@ -107,7 +108,7 @@ DSC_NOINLINE void dist_curvature(dsc_model *m, const RowSet &all, const float *t
     for (size_t first = 0; !pool && first < all.count; first += kChunkRows) {
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
         double cl;
-        fn(sub_rows(all, first, cnt), map, theta, m->cfg.degree, J, gp ? gc : nullptr,
+        fn(sub_rows(all, first, cnt), map, theta, kernel_arg(m), J, gp ? gc : nullptr,
            hp ? hc : nullptr, &cl);
         const Segment seg[3] = {{gc, gp * sizeof(double)}, {&cl, sizeof cl}, {hc, hp * sizeof(double)}};
         dist_emit(m, key0 + first / kChunkRows, cnt, seg, 3);
@@ -149,11 +150,11 @@ DSC_NOINLINE void curvature_pass(dsc_model *m, const RowSet &all, const float *t
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
         const RowSet sub = sub_rows(all, first, cnt);
         if (first == 0) {
-            fn(sub, map, theta, m->cfg.degree, J, full ? g : nullptr, curv ? h : nullptr, loss);
+            fn(sub, map, theta, kernel_arg(m), J, full ? g : nullptr, curv ? h : nullptr, loss);
             continue;
         }
         double cl;
-        fn(sub, map, theta, m->cfg.degree, J, full ? gc : nullptr, curv ? hc : nullptr, &cl);
+        fn(sub, map, theta, kernel_arg(m), J, full ? gc : nullptr, curv ? hc : nullptr, &cl);
         *loss += cl;
         if (!full) continue;
         for (uint32_t j = 0; j < p; ++j) g[j] += gc[j];
@@ -214,10 +215,19 @@ void cholesky_solve(const double *L, uint32_t p, double *x) {
 // of very different scale (raw units without standardization) do not cost precision; tau, a
 // 1e-12 relative ridge, keeps exactly collinear or constant columns solvable (their step
 // component is then ~0, the minimum-norm choice).
+// SOFTMAX: the objective does not change when one vector is added to every class's block, so
+// its Hessian is singular along those directions; the step keeps the last class's block fixed
+// and solves for the other K - 1 (the leading principal block of the packed matrix, which is
+// positive definite where the data determine the model), and the caller centres the result.
+inline uint32_t solve_params(const dsc_model *m) {
+    return m->cfg.kind == DSC_SOFTMAX ? m->n_params - block_params(m->cfg) : m->n_params;
+}
+
 DSC_NOINLINE bool damped_step(dsc_model *m, double lambda, double *decrement) {
-    const uint32_t p = m->n_params;
+    const uint32_t p = solve_params(m);
     const double *h = at<double>(m, m->lay.hess), *g = at<double>(m, m->lay.grad);
     double *A = at<double>(m, m->lay.hess2), *s = at<double>(m, m->lay.chunk);
+    for (uint32_t i = p; i < m->n_params; ++i) s[i] = 0.0;
     double *d = at<double>(m, m->lay.jrow);  // 1 / sqrt(diag): free between passes
     for (uint32_t i = 0; i < p; ++i) {
         const double hi = h[tri(i) + i];
@@ -298,6 +308,7 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const FitRows &all, double f, 
             cand[j] = (float)((double)theta[j] + s[j]);
             finite = finite && isfinite(cand[j]);
         }
+        if (finite && m->cfg.kind == DSC_SOFTMAX) center_classes(m->cfg, cand);
         if (finite) {
             double lc = 0.0;
             const PassWant want = constant_curvature(m) ? kGradient : kLossOnly;
@@ -380,7 +391,8 @@ dsc_status newton_fit(dsc_model *m, const FitRows &all, dsc_fit_report *rep) {
         if (rep) rep->epochs_run += 1;
         // Every row's loss below log 2 puts every row on its own side: the classes are
         // separated, and without weight decay the infimum 0 is not attained.
-        if (!why && m->cfg.kind == DSC_LOGISTIC && m->cfg.weight_decay == 0.0f &&
+        if (!why && (m->cfg.kind == DSC_LOGISTIC || m->cfg.kind == DSC_SOFTMAX) &&
+            m->cfg.weight_decay == 0.0f &&
             lsum < kLn2 * min_row_weight(m, all))
             why = DSC_STOP_SEPARABLE;
         if (!why) {

@@ -8,8 +8,8 @@
 
 namespace dsc {
 
-// The elastic-net penalty (config.alpha) spares parameter 0: the LINEAR/LOGISTIC bias and the
-// POLYNOMIAL constant c0 (LEGENDRE3 refuses alpha). Its L2 part joins the gradient before
+// The elastic-net penalty (config.alpha) spares the intercepts: the LINEAR/LOGISTIC bias, the
+// POLYNOMIAL constant c0, each SOFTMAX class's bias (LEGENDRE3 refuses alpha). Its L2 part joins the gradient before
 // momentum, like weight_decay; its L1 part is the proximal step after the update, so the
 // momentum buffer never sees the shrinkage.
 bool sgd_step(dsc_model *m, const StepInput &in, float *out) {
@@ -28,9 +28,10 @@ bool sgd_step(dsc_model *m, const StepInput &in, float *out) {
     uint32_t bad = 0;
     for (uint32_t j = 0; j < m->n_params; ++j) {
         float g = (float)(in.grad[j] * in.scale);
-        if (j > 0 && l2 != 0.0f) g = g + l2 * theta[j];
+        const bool w = !is_intercept(c, j);
+        if (w && l2 != 0.0f) g = g + l2 * theta[j];
         out[j] = sgd_update(theta[j], g, buf ? &buf[j] : &unused, first, k);
-        if (j > 0 && thr > 0.0f) out[j] = soft_threshold(out[j], thr);
+        if (w && thr > 0.0f) out[j] = soft_threshold(out[j], thr);
         bad |= (uint32_t)!isfinite(out[j]);
     }
     if (buf) m->st.has_buf = 1;
@@ -43,6 +44,7 @@ float penalty_value(const dsc_model *m) {
     const float *theta = train_params(m);
     float l1 = 0.0f, l2 = 0.0f;
     for (uint32_t j = 1; j < m->n_params; ++j) {
+        if (is_intercept(m->cfg, j)) continue;
         l1 += fabsf(theta[j]);
         l2 += theta[j] * theta[j];
     }

@@ -216,15 +216,16 @@ void raw_from_std(const dsc_model *m, const float *sp, float *raw) {
             raw[3] = (float)d;
             return;
         }
-        default: {
-            double b = sp[0];
-            for (uint32_t j = 0; j < m->cfg.n_features; ++j) {
-                const double w = (double)sp[j + 1] * inv[j];
-                b -= w * mu[j];
-                raw[j + 1] = (float)w;
+        default:  // one block [b, w] (LINEAR, LOGISTIC), or SOFTMAX's K of them
+            for (uint32_t o = 0; o < m->n_params; o += block_params(m->cfg)) {
+                double b = sp[o];
+                for (uint32_t j = 0; j < m->cfg.n_features; ++j) {
+                    const double w = (double)sp[o + j + 1] * inv[j];
+                    b -= w * mu[j];
+                    raw[o + j + 1] = (float)w;
+                }
+                raw[o] = (float)b;
             }
-            raw[0] = (float)b;
-        }
     }
 }
 
@@ -241,14 +242,15 @@ void std_from_raw(const dsc_model *m, const float *raw, float *sp) {
             sp[2] = (float)((double)raw[2] + (double)raw[3] * mu[0]);
             sp[3] = (float)((double)raw[3] / inv[0]);
             return;
-        default: {
-            double b = raw[0];
-            for (uint32_t j = 0; j < m->cfg.n_features; ++j) {
-                b += (double)raw[j + 1] * mu[j];
-                sp[j + 1] = (float)((double)raw[j + 1] / inv[j]);
+        default:
+            for (uint32_t o = 0; o < m->n_params; o += block_params(m->cfg)) {
+                double b = raw[o];
+                for (uint32_t j = 0; j < m->cfg.n_features; ++j) {
+                    b += (double)raw[o + j + 1] * mu[j];
+                    sp[o + j + 1] = (float)((double)raw[o + j + 1] / inv[j]);
+                }
+                sp[o] = (float)b;
             }
-            sp[0] = (float)b;
-        }
     }
 }
 
@@ -274,7 +276,9 @@ void grad_to_std(const dsc_model *m, double *g) {
             g[3] = inv[0] * (g[3] - mu[0] * g[2]);
             return;
         default:
-            for (uint32_t j = 0; j < m->cfg.n_features; ++j) g[j + 1] = inv[j] * (g[j + 1] - mu[j] * g[0]);
+            for (uint32_t o = 0; o < m->n_params; o += block_params(m->cfg))
+                for (uint32_t j = 0; j < m->cfg.n_features; ++j)
+                    g[o + j + 1] = inv[j] * (g[o + j + 1] - mu[j] * g[o]);
     }
 }
 

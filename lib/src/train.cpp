@@ -13,6 +13,7 @@ LossGradFn lossgrad_fn(const dsc_model *m) {
     switch (m->cfg.kind) {
         case DSC_LINEAR: return m->k->linear_mse;
         case DSC_LOGISTIC: return m->k->linear_bce;
+        case DSC_SOFTMAX: return m->k->softmax;
         case DSC_POLYNOMIAL: return m->k->poly_mse;
         default: return m->k->legendre3_mse;
     }
@@ -22,6 +23,7 @@ LossFn loss_fn(const dsc_model *m) {
     switch (m->cfg.kind) {
         case DSC_LINEAR: return m->k->linear_mse_loss;
         case DSC_LOGISTIC: return m->k->linear_bce_loss;
+        case DSC_SOFTMAX: return m->k->softmax_loss;
         case DSC_POLYNOMIAL: return m->k->poly_mse_loss;
         default: return m->k->legendre3_mse_loss;
     }
@@ -46,7 +48,7 @@ __attribute__((always_inline)) inline void lossgrad_rows(const dsc_model *m, con
         return;
     }
 #endif
-    lossgrad_fn(m)(rs, theta, m->cfg.degree, acc, grad, loss);
+    lossgrad_fn(m)(rs, theta, kernel_arg(m), acc, grad, loss);
 }
 
 __attribute__((always_inline)) inline double loss_rows(const dsc_model *m, const RowSet &rs, const float *theta) {
@@ -57,7 +59,7 @@ __attribute__((always_inline)) inline double loss_rows(const dsc_model *m, const
         return loss;
     }
 #endif
-    return loss_fn(m)(rs, theta, m->cfg.degree);
+    return loss_fn(m)(rs, theta, kernel_arg(m));
 }
 
 GramFn gram_fn(const dsc_model *m) {
@@ -184,7 +186,9 @@ DSC_NOINLINE float auto_lr(dsc_model *m, const FitRows &all) {
         wmax = all.w_max;
     }
 #endif
-    return pick_lr(m->cfg, m->n_params, rows, fit_weight(m, all), at<float>(m, m->lay.work),
+    // SOFTMAX's curvature bound comes from the features' Gram matrix (autolr.hpp).
+    const uint32_t p = m->cfg.kind == DSC_SOFTMAX ? block_params(m->cfg) : m->n_params;
+    return pick_lr(m->cfg, p, rows, fit_weight(m, all), at<float>(m, m->lay.work),
                    at<double>(m, m->lay.grad),
                    [&](const float *v, bool product, double *out, double *max_sq) {
                        if (!standardized(m)) {
@@ -357,6 +361,17 @@ DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const 
         if (!kept_final) adopt_train_params(m, es_best_params(m));
     }
 #endif
+#ifndef DESCENT_NO_SOFTMAX
+    // SOFTMAX: GD keeps the sum over the classes at 0 up to rounding; the fit ends exactly
+    // centred (in the training coordinates), unless an L1 term makes centring a change of the
+    // objective.
+    if (m->cfg.kind == DSC_SOFTMAX && !(m->cfg.alpha > 0.0f && m->cfg.l1_ratio > 0.0f)) {
+        float *cand = at<float>(m, m->lay.work);
+        memcpy(cand, train_params(m), m->n_params * sizeof(float));
+        center_classes(m->cfg, cand);
+        adopt_train_params(m, cand);
+    }
+#endif
     if (!rep) return;
     rep->stop_reason = why;
     rep->converged = why == DSC_STOP_CONVERGED && kept_final;
@@ -510,7 +525,7 @@ void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
     }
 #endif
     // The table call as it is (firmware: this frame is on dsc_fit's deepest stack path).
-    lossgrad_fn(m)(rs, params(m), m->cfg.degree, at<float>(m, m->lay.acc), grad, loss);
+    lossgrad_fn(m)(rs, params(m), kernel_arg(m), at<float>(m, m->lay.acc), grad, loss);
 }
 
 // The loss of a fit's rows at the parameters (all ranks' rows when distributed).
