@@ -340,9 +340,28 @@ TEST_CASE("api: every rejected config field") {
         c.kind = 0;
         expect_rejected(&c, DSC_ERR_INVALID_ARGUMENT, "kind");
     }
-    SUBCASE("kind 5") {
-        c.kind = 5;
+    SUBCASE("kind 6") {
+        c.kind = 6;
         expect_rejected(&c, DSC_ERR_INVALID_ARGUMENT, "kind");
+    }
+    SUBCASE("kind 5 (SOFTMAX) without n_classes") {
+        c.kind = DSC_SOFTMAX;
+        expect_rejected(&c, DSC_ERR_INVALID_ARGUMENT, "n_classes");
+    }
+    SUBCASE("n_classes on another kind") {
+        c.n_classes = 3;
+        expect_rejected(&c, DSC_ERR_INVALID_ARGUMENT, "n_classes");
+    }
+    SUBCASE("n_classes 257") {
+        c.kind = DSC_SOFTMAX;
+        c.n_classes = 257;
+        expect_rejected(&c, DSC_ERR_INVALID_ARGUMENT, "n_classes");
+    }
+    SUBCASE("n_classes (n_features + 1) over 2^24") {
+        c.kind = DSC_SOFTMAX;
+        c.n_classes = 256;
+        c.n_features = 1u << 16;
+        expect_rejected(&c, DSC_ERR_INVALID_ARGUMENT, "n_classes");
     }
     SUBCASE("kind 0xFFFFFFFF") {
         c.kind = 0xFFFFFFFFu;

@@ -417,3 +417,23 @@ TEST_CASE("softmax: the L1 penalty zeroes weights, never intercepts; early stopp
     CHECK(rep.validation_loss > 0.0f);
     CHECK(rep.validation_loss < 1.1f);  // log 3 = 1.0986 is guessing
 }
+
+TEST_CASE("softmax: two fits of 20 epochs are one of 40, bit for bit") {
+    const Machines data(240, 19);
+    for (uint32_t batch : {0u, 32u}) {
+        CAPTURE(batch);
+        dsc_config c = softmax_config(data.d, data.K);
+        c.solver = DSC_SOLVER_GD;
+        c.batch_size = batch;
+        c.momentum = 0.5f;
+        c.conv_tol = -1.0f;
+        c.max_epochs = 20;
+        Model a(c);
+        c.max_epochs = 40;
+        Model b(c);
+        REQUIRE(dsc_fit(a.m, data.X.data(), data.y.data(), data.n, nullptr) == DSC_OK);
+        REQUIRE(dsc_fit(a.m, data.X.data(), data.y.data(), data.n, nullptr) == DSC_OK);
+        REQUIRE(dsc_fit(b.m, data.X.data(), data.y.data(), data.n, nullptr) == DSC_OK);
+        CHECK(a.params() == b.params());
+    }
+}

@@ -346,7 +346,9 @@ dsc_status dsc_predict(const dsc_model *m, const float *X, size_t n_samples, flo
 dsc_status dsc_predict_logit(const dsc_model *m, const float *X, size_t n_samples, float *out) {
     dsc_status s = check_rows(m, X, n_samples, out);
     if (s != DSC_OK) return s;
+#ifndef DESCENT_NO_SOFTMAX
     if (m->cfg.kind == DSC_SOFTMAX) return DSC_ERR_UNSUPPORTED;  // K logits a row: dsc_predict_proba
+#endif
     predict_raw(m, X, n_samples, out);
     return DSC_OK;
 }

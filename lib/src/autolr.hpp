@@ -29,10 +29,12 @@ float pick_lr(const dsc_config &c, uint32_t p, uint64_t rows, double wsum, float
     // diag(p) - p p^T <= I / 2 (Boehning's bound), so phi's Gram matrix with c = 1/2 bounds it:
     // p is then the Gram vector's length, n_features + 1.
 #ifndef DESCENT_NO_LOSSES
-    const double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : c.kind == DSC_SOFTMAX ? 0.5
-                       : c.loss == DSC_LOSS_HUBER ? 1.0 : 2.0;
+    double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : c.loss == DSC_LOSS_HUBER ? 1.0 : 2.0;
 #else
-    const double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : c.kind == DSC_SOFTMAX ? 0.5 : 2.0;
+    double curv1 = c.kind == DSC_LOGISTIC ? 0.25 : 2.0;
+#endif
+#ifndef DESCENT_NO_SOFTMAX
+    if (c.kind == DSC_SOFTMAX) curv1 = 0.5;
 #endif
 #ifndef DESCENT_NO_CLASS_WEIGHT
     // Class weights scale a row's curvature by its weight: at most the larger one.

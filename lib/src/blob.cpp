@@ -165,7 +165,7 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
     w.u32((uint32_t)size);
     w.u32(c.kind);
     w.u32(c.n_features);
-    w.u32(c.kind == DSC_SOFTMAX ? c.n_classes : c.degree);  // SOFTMAX has no degree
+    w.u32(is_softmax(c) ? c.n_classes : c.degree);  // SOFTMAX has no degree
     w.u32(m->n_params);
     if (full_form) {
         w.u32(c.reduction);
@@ -289,8 +289,11 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     c.kind = r.u32();
     c.n_features = r.u32();
     const uint32_t degree_or_classes = r.u32();
+#ifndef DESCENT_NO_SOFTMAX
     if (c.kind == DSC_SOFTMAX) c.n_classes = degree_or_classes;
-    else c.degree = degree_or_classes;
+    else
+#endif
+        c.degree = degree_or_classes;
     p.n_params = r.u32();
     if (p.full) {
         c.reduction = r.u32();

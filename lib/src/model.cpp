@@ -67,7 +67,9 @@ uint32_t param_count(const dsc_config &cfg) {
     switch (cfg.kind) {
         case DSC_LINEAR:
         case DSC_LOGISTIC: return cfg.n_features + 1;
+#ifndef DESCENT_NO_SOFTMAX
         case DSC_SOFTMAX: return cfg.n_classes * (cfg.n_features + 1);  // check_config bounds it
+#endif
         case DSC_POLYNOMIAL: return cfg.degree + 1;
         case DSC_LEGENDRE3: return 4;
         default: return 0;

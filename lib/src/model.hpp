@@ -229,8 +229,15 @@ inline uint32_t kernel_arg(const dsc_model *m) {
 inline uint32_t block_params(const dsc_config &c) { return c.n_features + 1; }
 // Parameter j is an intercept (never penalized): LINEAR/LOGISTIC's bias, POLYNOMIAL's c0,
 // each SOFTMAX class's bias.
+// SOFTMAX in force (a build without it, DESCENT_SOFTMAX=OFF, refuses the kind: every branch on
+// this folds away).
+#ifdef DESCENT_NO_SOFTMAX
+constexpr bool is_softmax(const dsc_config &) { return false; }
+#else
+inline bool is_softmax(const dsc_config &c) { return c.kind == DSC_SOFTMAX; }
+#endif
 inline bool is_intercept(const dsc_config &c, uint32_t j) {
-    return c.kind == DSC_SOFTMAX ? j % block_params(c) == 0 : j == 0;
+    return is_softmax(c) ? j % block_params(c) == 0 : j == 0;
 }
 // The parameters the optimizer updates: standardized coordinates when standardizing.
 inline float *train_params(dsc_model *m) {

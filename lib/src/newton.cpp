@@ -19,7 +19,9 @@ CurvFn curv_fn(const dsc_model *m) {
     switch (m->cfg.kind) {
         case DSC_LINEAR: return m->k->curv_linear_mse;
         case DSC_LOGISTIC: return m->k->curv_linear_bce;
+#ifndef DESCENT_NO_SOFTMAX
         case DSC_SOFTMAX: return m->k->curv_softmax;
+#endif
         case DSC_POLYNOMIAL: return m->k->curv_poly_mse;
         default: return m->k->curv_legendre3_mse;
     }
@@ -220,7 +222,7 @@ void cholesky_solve(const double *L, uint32_t p, double *x) {
 // and solves for the other K - 1 (the leading principal block of the packed matrix, which is
 // positive definite where the data determine the model), and the caller centres the result.
 inline uint32_t solve_params(const dsc_model *m) {
-    return m->cfg.kind == DSC_SOFTMAX ? m->n_params - block_params(m->cfg) : m->n_params;
+    return is_softmax(m->cfg) ? m->n_params - block_params(m->cfg) : m->n_params;
 }
 
 DSC_NOINLINE bool damped_step(dsc_model *m, double lambda, double *decrement) {
@@ -308,7 +310,9 @@ DSC_NOINLINE StepResult newton_step(dsc_model *m, const FitRows &all, double f, 
             cand[j] = (float)((double)theta[j] + s[j]);
             finite = finite && isfinite(cand[j]);
         }
+#ifndef DESCENT_NO_SOFTMAX
         if (finite && m->cfg.kind == DSC_SOFTMAX) center_classes(m->cfg, cand);
+#endif
         if (finite) {
             double lc = 0.0;
             const PassWant want = constant_curvature(m) ? kGradient : kLossOnly;
@@ -391,7 +395,7 @@ dsc_status newton_fit(dsc_model *m, const FitRows &all, dsc_fit_report *rep) {
         if (rep) rep->epochs_run += 1;
         // Every row's loss below log 2 puts every row on its own side: the classes are
         // separated, and without weight decay the infimum 0 is not attained.
-        if (!why && (m->cfg.kind == DSC_LOGISTIC || m->cfg.kind == DSC_SOFTMAX) &&
+        if (!why && (m->cfg.kind == DSC_LOGISTIC || is_softmax(m->cfg)) &&
             m->cfg.weight_decay == 0.0f &&
             lsum < kLn2 * min_row_weight(m, all))
             why = DSC_STOP_SEPARABLE;

@@ -13,7 +13,9 @@ LossGradFn lossgrad_fn(const dsc_model *m) {
     switch (m->cfg.kind) {
         case DSC_LINEAR: return m->k->linear_mse;
         case DSC_LOGISTIC: return m->k->linear_bce;
+#ifndef DESCENT_NO_SOFTMAX
         case DSC_SOFTMAX: return m->k->softmax;
+#endif
         case DSC_POLYNOMIAL: return m->k->poly_mse;
         default: return m->k->legendre3_mse;
     }
@@ -23,7 +25,9 @@ LossFn loss_fn(const dsc_model *m) {
     switch (m->cfg.kind) {
         case DSC_LINEAR: return m->k->linear_mse_loss;
         case DSC_LOGISTIC: return m->k->linear_bce_loss;
+#ifndef DESCENT_NO_SOFTMAX
         case DSC_SOFTMAX: return m->k->softmax_loss;
+#endif
         case DSC_POLYNOMIAL: return m->k->poly_mse_loss;
         default: return m->k->legendre3_mse_loss;
     }
@@ -187,7 +191,7 @@ DSC_NOINLINE float auto_lr(dsc_model *m, const FitRows &all) {
     }
 #endif
     // SOFTMAX's curvature bound comes from the features' Gram matrix (autolr.hpp).
-    const uint32_t p = m->cfg.kind == DSC_SOFTMAX ? block_params(m->cfg) : m->n_params;
+    const uint32_t p = is_softmax(m->cfg) ? block_params(m->cfg) : m->n_params;
     return pick_lr(m->cfg, p, rows, fit_weight(m, all), at<float>(m, m->lay.work),
                    at<double>(m, m->lay.grad),
                    [&](const float *v, bool product, double *out, double *max_sq) {
@@ -228,6 +232,13 @@ DSC_NOINLINE bool step(dsc_model *m, size_t rows, float *lr_used, double div) {
         const float inv = (float)(1.0 / in.scale) / in.lr;
         for (uint32_t j = 0; j < m->n_params; ++j) g[j] = (double)((theta[j] - cand[j]) * inv);
     }
+#ifndef DESCENT_NO_SOFTMAX
+    // SOFTMAX: the gradient sums to 0 over the classes, so GD keeps the convention up to
+    // rounding; each step also centres exactly (a per-step rule, so continued fits stay bit
+    // for bit those of one long fit), unless an L1 term makes centring a change of objective.
+    if (is_softmax(m->cfg) && !(m->cfg.alpha > 0.0f && m->cfg.l1_ratio > 0.0f))
+        center_classes(m->cfg, cand);
+#endif
     if (!adopt_train_params(m, cand)) return false;
     m->st.step += 1;
 #ifndef DESCENT_NO_AVERAGE  // only averaging reads it (a blob from such a build says 0)
@@ -359,17 +370,6 @@ DSC_NOINLINE void finish(dsc_model *m, dsc_fit_report *rep, uint32_t why, const 
         if (m->cfg.batch_size == 0) heldout_note(m, all, nullptr, epochs);
         kept_final = es->best_epoch == epochs;
         if (!kept_final) adopt_train_params(m, es_best_params(m));
-    }
-#endif
-#ifndef DESCENT_NO_SOFTMAX
-    // SOFTMAX: GD keeps the sum over the classes at 0 up to rounding; the fit ends exactly
-    // centred (in the training coordinates), unless an L1 term makes centring a change of the
-    // objective.
-    if (m->cfg.kind == DSC_SOFTMAX && !(m->cfg.alpha > 0.0f && m->cfg.l1_ratio > 0.0f)) {
-        float *cand = at<float>(m, m->lay.work);
-        memcpy(cand, train_params(m), m->n_params * sizeof(float));
-        center_classes(m->cfg, cand);
-        adopt_train_params(m, cand);
     }
 #endif
     if (!rep) return;

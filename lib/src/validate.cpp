@@ -58,20 +58,27 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
         return bad(msg, "config.kind is not a dsc_model_kind");
     if (cfg->n_features == 0) return bad(msg, "config.n_features is 0");
     if (cfg->n_features > kMaxFeatures) return bad(msg, "config.n_features exceeds 2^24");
-    if (cfg->kind == DSC_SOFTMAX) {
-#ifdef DESCENT_NO_SOFTMAX
-        if (msg) *msg = "config.kind SOFTMAX: not in this build (DESCENT_SOFTMAX=OFF)";
+#ifdef DESCENT_NO_SOFTMAX  // one check, one message: the firmware's flash
+    if (cfg->kind == DSC_SOFTMAX || cfg->n_classes != 0) {
+        if (msg) *msg = "config.kind SOFTMAX, n_classes: not in this build";
         return DSC_ERR_UNSUPPORTED;
+    }
 #else
+    if (cfg->kind == DSC_SOFTMAX) {
         if (cfg->n_classes < 2 || cfg->n_classes > DSC_MAX_CLASSES)
             return bad(msg, "config.n_classes: SOFTMAX needs 2..DSC_MAX_CLASSES (256) classes");
         if ((uint64_t)cfg->n_classes * (cfg->n_features + 1u) > kMaxFeatures)
             return bad(msg, "config.n_classes * (n_features + 1) exceeds 2^24 parameters");
-#endif
+        if (cfg->loss != DSC_LOSS_DEFAULT || cfg->backend == DSC_BACKEND_CUDA) {
+            if (msg) *msg = "SOFTMAX: the cross-entropy on a CPU backend only (config.loss DEFAULT, "
+                            "no CUDA)";
+            return DSC_ERR_UNSUPPORTED;
+        }
     } else if (cfg->n_classes != 0) {
         return bad(msg, "config.n_classes is for SOFTMAX only (leave it 0)");
     }
-    if (!is_linear_kind(cfg->kind) && cfg->kind != DSC_SOFTMAX && cfg->n_features != 1)
+#endif
+    if (!is_linear_kind(cfg->kind) && !is_softmax(*cfg) && cfg->n_features != 1)
         return bad(msg, "polynomial and legendre3 models take exactly one input column "
                         "(config.n_features must be 1)");
     if (cfg->kind == DSC_POLYNOMIAL && cfg->degree > DSC_MAX_POLY_DEGREE)
@@ -160,10 +167,6 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     }
 #else
     if (cfg->loss > DSC_LOSS_HINGE) return bad(msg, "config.loss is not a dsc_loss_kind");
-    if (cfg->kind == DSC_SOFTMAX && cfg->loss != DSC_LOSS_DEFAULT) {
-        if (msg) *msg = "config.loss: SOFTMAX takes the cross-entropy only (leave DEFAULT)";
-        return DSC_ERR_UNSUPPORTED;
-    }
     if (not_finite_nonneg(cfg->epsilon))
         return bad(msg, "config.epsilon must be finite and >= 0");
     if (cfg->loss != DSC_LOSS_DEFAULT) {
@@ -288,10 +291,6 @@ dsc_status check_config(const dsc_config *cfg, const char **msg) {
     Layout lay;
     if (!compute_layout(*cfg, false, &lay))
         return bad(msg, "the arena for this config would exceed 4 GiB (batch_size or n_features too large)");
-    if (cfg->backend == DSC_BACKEND_CUDA && cfg->kind == DSC_SOFTMAX) {
-        if (msg) *msg = "the CUDA backend has no SOFTMAX kernels: use a CPU backend";
-        return DSC_ERR_UNSUPPORTED;
-    }
     if (cfg->backend == DSC_BACKEND_CUDA) return cuda_check_config(*cfg, msg);
     if (!kernels_for(cfg->backend)) {
         // Only an explicit request gets here: AUTO always finds a path, and ignores an unusable

@@ -363,6 +363,23 @@ inline void parse_fit_case(Input &in, FitCase *fc) {
             }
         }
     }
+    // SOFTMAX, after those: a LINEAR or LOGISTIC case turns into a K-class one (K from 0 to 8,
+    // so 0 and 1 are refused), its targets mapped to class indices where they lie in [0, 1]
+    // (others stay: NaN, out of range, fractions are label errors).
+    {
+        const uint8_t s = in.u8();
+        if (s >= 200 && (c.kind == DSC_LINEAR || c.kind == DSC_LOGISTIC)) {
+            c.kind = DSC_SOFTMAX;
+            c.n_classes = s < 250 ? 2u + s % 7u : s % 2u;
+            const float top = (float)(c.n_classes ? c.n_classes : 1u);
+            for (float &v : fc->y)
+                if (v >= 0.0f && v <= 1.0f) v = std::floor(v * top) < top ? std::floor(v * top) : top - 1.0f;
+            // Starting parameters drawn for the old kind: padded with zeros to SOFTMAX's count
+            // or left at the old one (refused).
+            const uint32_t count = expected_param_count(c);  // 0 for an invalid K
+            if (fc->set_params && in.u8() % 2 && count <= 4096) fc->start.resize(count);
+        }
+    }
 }
 
 // Early stopping's held-out rows of an n-row fit, computed here from the documented rule
@@ -379,6 +396,8 @@ inline uint32_t expected_param_count(const dsc_config &c) {
         case DSC_LOGISTIC: return c.n_features + 1;
         case DSC_POLYNOMIAL: return c.degree + 1;
         case DSC_LEGENDRE3: return 4;
+        case DSC_SOFTMAX:
+            return c.n_classes >= 2 && c.n_classes <= DSC_MAX_CLASSES ? c.n_classes * (c.n_features + 1) : 0;
         default: return 0;
     }
 }
@@ -454,6 +473,10 @@ inline dsc_status expected_data_status(const dsc_config &c, const float *X, cons
     if (c.kind == DSC_LOGISTIC)
         for (size_t i = 0; i < n; ++i)
             if (!(y[i] >= 0.0f && y[i] <= 1.0f)) return DSC_ERR_LABEL_RANGE;
+    if (c.kind == DSC_SOFTMAX)  // class indices 0..K-1
+        for (size_t i = 0; i < n; ++i)
+            if (!(y[i] >= 0.0f && y[i] < (float)c.n_classes && y[i] == std::floor(y[i])))
+                return DSC_ERR_LABEL_RANGE;
     if (c.kind == DSC_LOGISTIC && c.loss == DSC_LOSS_HINGE)  // hinge: labels exactly 0 or 1
         for (size_t i = 0; i < n; ++i)
             if (y[i] != 0.0f && y[i] != 1.0f) return DSC_ERR_LABEL_RANGE;
@@ -518,6 +541,32 @@ inline Predictions predict_all(const dsc_model *m, const float *X, size_t n) {
         FUZZ_CHECK(p.s_value == DSC_ERR_INVALID_ARGUMENT && p.s_logit == DSC_ERR_INVALID_ARGUMENT &&
                    p.s_label == DSC_ERR_INVALID_ARGUMENT);
         FUZZ_CHECK(p.value[0] == -7.0f && p.logit[0] == -7.0f && p.label[0] == -7.0f);
+        return p;
+    }
+    if (c.kind == DSC_SOFTMAX) {
+        // Labels (dsc_predict = dsc_predict_label), no single logit; probabilities sum to 1
+        // and their largest is the label's.
+        FUZZ_CHECK(p.s_value == DSC_OK && p.s_label == DSC_OK && p.s_logit == DSC_ERR_UNSUPPORTED);
+        FUZZ_CHECK(same_bits(p.value.data(), p.label.data(), n * sizeof(float)));
+        for (size_t i = 0; i < n; ++i) FUZZ_CHECK(p.logit[i] == -7.0f);
+        const size_t K = c.n_classes;
+        std::vector<float> pr(n * K, -7.0f);
+        FUZZ_CHECK(dsc_predict_proba(m, X, n, pr.data(), n * K - 1) == DSC_ERR_BUFFER_TOO_SMALL);
+        FUZZ_CHECK(dsc_predict_proba(m, X, n, pr.data(), n * K) == DSC_OK);
+        for (size_t i = 0; i < n; ++i) {
+            const float l = p.label[i];
+            if (l != l) continue;  // a NaN logit (NaN or huge input)
+            FUZZ_CHECK(l >= 0.0f && l < (float)K && l == std::floor(l));
+            double s = 0.0;
+            bool finite = true;
+            for (size_t k = 0; k < K; ++k) {
+                const float v = pr[i * K + k];
+                finite = finite && v == v;
+                if (v == v) FUZZ_CHECK(v >= 0.0f && v <= 1.0f);
+                s += v;
+            }
+            if (finite) FUZZ_CHECK(std::fabs(s - 1.0) <= 1e-5 * (double)K);
+        }
         return p;
     }
     FUZZ_CHECK(p.s_value == DSC_OK && p.s_logit == DSC_OK);

@@ -63,7 +63,9 @@ void exercise(const uint8_t *blob, size_t len) {
     // Training from the loaded state: the loaded config is whatever the blob says (up to 2^32
     // epochs), so a callback stops it after three.
     std::vector<float> y(n);
-    for (size_t i = 0; i < n; ++i) y[i] = c.kind == DSC_LOGISTIC ? (float)(i & 1) : X[i * c.n_features];
+    // Labels every kind takes: 0 / 1 for LOGISTIC and SOFTMAX (K >= 2), a column otherwise.
+    for (size_t i = 0; i < n; ++i)
+        y[i] = c.kind == DSC_LOGISTIC || c.kind == DSC_SOFTMAX ? (float)(i & 1) : X[i * c.n_features];
     uint32_t calls = 0;
     FUZZ_CHECK(dsc_set_callback(m, stop_after_three, &calls) == DSC_OK);
     dsc_fit_report rep;

@@ -170,6 +170,15 @@ void load_seeds(const std::string &dir, const std::string &data_dir) {
             c->class_weight[0] = 0.5f;
             c->class_weight[1] = 3.0f;
         }));
+    // SOFTMAX: three classes (labels 0 / 1 of the probe rows; class 2 unseen), and standardized
+    // NEWTON, whose blob carries the column statistics.
+    put(dir, "softmax_trained.dscb", fitted_blob(DSC_SOFTMAX, [](dsc_config *c) { c->n_classes = 3; }));
+    put(dir, "softmax_newton_std.dscb", fitted_blob(DSC_SOFTMAX, [](dsc_config *c) {
+            c->n_classes = 4;
+            c->batch_size = 0;
+            c->momentum = 0.0f;
+            c->lr = 0.0f;
+        }));
     for (const char *f : {"linear_d3.dscb", "logistic_momentum.dscb", "poly_predictor.dscb",
                           "linear_std_v2.dscb"}) {
         std::vector<uint8_t> b;
@@ -220,6 +229,9 @@ void fit_seeds(const std::string &dir) {
         {"logistic_sample_weight_ok", DSC_LOGISTIC, DSC_OK, false, false},
         {"polynomial_sample_weight_ok", DSC_POLYNOMIAL, DSC_OK, false, false},
         {"linear_sample_weight_refused", DSC_LINEAR, DSC_ERR_INVALID_ARGUMENT, false, false},
+        // SOFTMAX (read last).
+        {"softmax_ok", DSC_SOFTMAX, DSC_OK, false, false},
+        {"softmax_label_range", DSC_SOFTMAX, DSC_ERR_LABEL_RANGE, false, false},
     };
     Rng r{2026};
     size_t left = sizeof wants / sizeof wants[0];
@@ -257,6 +269,29 @@ void fit_seeds(const std::string &dir) {
                 w.found = true;
                 --left;
                 put(dir, std::string(w.name), b);
+            }
+        }
+    }
+    // Random draws rarely leave bytes for the last fields (SOFTMAX's byte comes after the
+    // sample weights): SOFTMAX's fit is derived from the LOGISTIC seed above, cut where its
+    // class weights end, then "no sample weights" and a SOFTMAX byte (212: K = 4).
+    for (Want &w : wants) {
+        std::vector<uint8_t> base;
+        if (w.found || w.kind != DSC_SOFTMAX || w.fit != DSC_OK ||
+            !read_file(dir + "/logistic_sample_weight_ok", &base))
+            continue;
+        for (size_t cut = 8; cut <= base.size() && !w.found; ++cut) {
+            std::vector<uint8_t> c(base.begin(), base.begin() + (long)cut);
+            c.push_back(0);
+            c.push_back(212);
+            fz::Input in{c.data(), c.size()};
+            fz::FitCase fc;
+            fz::parse_fit_case(in, &fc);
+            if (fc.cfg.kind != DSC_SOFTMAX || fc.weighted || fc.n < 8 || in.n != 0) continue;
+            const fz::FitSummary s = fz::run_fit_case(fc);
+            if (s.ran && s.fit == DSC_OK) {
+                w.found = true;
+                put(dir, std::string(w.name), c);
             }
         }
     }
