@@ -76,7 +76,8 @@ struct Name {
     uint32_t value;
 };
 const Name kKinds[] = {{"linear", DSC_LINEAR}, {"logistic", DSC_LOGISTIC},
-                       {"poly", DSC_POLYNOMIAL}, {"legendre3", DSC_LEGENDRE3}};
+                       {"poly", DSC_POLYNOMIAL}, {"legendre3", DSC_LEGENDRE3},
+                       {"softmax", DSC_SOFTMAX}};
 const Name kReductions[] = {{"mean", DSC_REDUCTION_MEAN}, {"sum", DSC_REDUCTION_SUM}};
 const Name kSchedules[] = {{"constant", DSC_LR_CONSTANT}, {"invscaling", DSC_LR_INVSCALING},
                            {"adaptive", DSC_LR_ADAPTIVE}};
@@ -306,7 +307,8 @@ std::vector<float> numeric_columns(const Table &t, const std::vector<size_t> &co
 //   descent-model 1\n
 //   target <name>\n            names percent-encoded: %, control bytes and DEL as %XX
 //   feature <name>\n           one per input column, in the model's order
-//   class <name>\n             logistic trained on class names: two lines, class 0 then 1
+//   class <name>\n             classifier trained on class names: one line per class, in
+//                              class index order (logistic two, softmax n_classes)
 //   fit <text>\n               optional: a one-line summary of the fit (shown by info)
 //   blob <bytes>\n
 //   <the dsc_save blob, exactly <bytes> bytes, to the end of the file>
@@ -405,7 +407,6 @@ ModelFile parse_model(const std::string &path) {
     }
     if (!have_target) bad("no target line");
     if (mf.features.empty()) bad("no feature lines");
-    if (!mf.classes.empty() && mf.classes.size() != 2) bad("class lines must come in a pair");
     return mf;
 }
 
@@ -437,6 +438,13 @@ struct Arena {
     Arena &operator=(const Arena &) = delete;
 };
 
+bool is_classifier(uint32_t kind) { return kind == DSC_LOGISTIC || kind == DSC_SOFTMAX; }
+
+// Classes of a model: n_classes (softmax), 2 (logistic), 0 (regressors).
+size_t class_count(const dsc_config &c) {
+    return c.kind == DSC_SOFTMAX ? c.n_classes : c.kind == DSC_LOGISTIC ? 2 : 0;
+}
+
 struct Loaded {
     ModelFile mf;
     std::unique_ptr<Arena> arena;
@@ -457,8 +465,13 @@ Loaded load_model(const std::string &path) {
     if (L.cfg.n_features != L.mf.features.size())
         fail(EXIT_IO, fmt("%s: not a descent model file (%zu feature names for a model of %u "
                           "features)", path.c_str(), L.mf.features.size(), L.cfg.n_features));
-    if (!L.mf.classes.empty() && L.cfg.kind != DSC_LOGISTIC)
-        fail(EXIT_IO, path + ": not a descent model file (class names on a non-logistic model)");
+    // Class names are optional (logistic trained on 0/1 labels has none); present, there is
+    // one per class.
+    const size_t n_classes = class_count(L.cfg);
+    if (!L.mf.classes.empty() && L.mf.classes.size() != n_classes)
+        fail(EXIT_IO, fmt("%s: not a descent model file (%zu class names for a %s model of %zu "
+                          "classes)", path.c_str(), L.mf.classes.size(),
+                          name_of(kKinds, L.cfg.kind), n_classes));
     return L;
 }
 
@@ -536,8 +549,12 @@ void usage(FILE *out) {
             "  --weight COLUMN          per-row sample weights (finite, >= 0, not all 0): a row of\n"
             "                           weight k counts k times, 0 leaves it out; the --holdout\n"
             "                           score stays unweighted\n"
-            "  --model KIND             linear|logistic|poly|legendre3 (default linear);\n"
-            "                           poly and legendre3 take one feature column\n"
+            "  --model KIND             linear|logistic|poly|legendre3|softmax (default linear);\n"
+            "                           poly and legendre3 take one feature column; logistic\n"
+            "                           (two classes) and softmax (multinomial, 2 to %u classes)\n"
+            "                           take class names in the target column, any text: the\n"
+            "                           distinct names sorted bytewise are classes 0, 1, ...\n"
+            "                           (logistic also takes 0/1 numbers)\n"
             "  -o, --output FILE        the model file to write (required)\n"
             "  --degree K               poly: highest power (default %u, max %u)\n"
             "  --lr X                   learning rate; 0 = automatic (default %g)\n"
@@ -574,11 +591,12 @@ void usage(FILE *out) {
             "                           the rest, report R^2 or accuracy on it (default 0: none)\n"
             "  --plot FILE.svg          write the loss curve as an SVG file\n"
             "  --quiet                  no progress line, no summary\n"
-            "  --model softmax is not available yet (multinomial logistic regression).\n"
             "\n"
             "predict:\n"
             "  -o, --output FILE        write the predictions there (default: stdout)\n"
-            "  --proba                  logistic: the probability of the second class, not labels\n"
+            "  --proba                  probabilities, not class names: logistic one column, the\n"
+            "                           second class's (p_NAME); softmax one per class, in class\n"
+            "                           order (p_NAME0,p_NAME1,...)\n"
             "  Feature columns are matched by name; other columns are ignored.\n"
             "\n"
             "exit codes:\n"
@@ -588,7 +606,7 @@ void usage(FILE *out) {
             "    column); the message gives the line and column, and no file is written\n"
             "  3 training failed (diverged, or the library refused the data)\n"
             "  4 I/O or model-file error (cannot write, bad or corrupt model file)\n",
-            DSC_VERSION_MAJOR, DSC_VERSION_MINOR, DSC_VERSION_PATCH, d.degree,
+            DSC_VERSION_MAJOR, DSC_VERSION_MINOR, DSC_VERSION_PATCH, DSC_MAX_CLASSES, d.degree,
             DSC_MAX_POLY_DEGREE, (double)d.lr, (double)d.momentum, (double)d.dampening,
             (double)d.weight_decay, d.nesterov, d.batch_size, d.shuffle, d.max_epochs,
             (unsigned long long)d.seed, name_of(kReductions, d.reduction),
@@ -781,6 +799,61 @@ struct PoolGuard {
     }
 };
 
+// ---- class labels --------------------------------------------------------------------------
+// "PATH: line L, column C (NAME)" of row i's cell in column col, for messages.
+std::string cell_where(const Table &t, size_t i, size_t col, const std::string &path) {
+    return fmt("%s: line %zu, column %zu (%s)", path.c_str(), t.row_line[i], col + 1,
+               t.header[col].c_str());
+}
+
+// A classifier's target column (logistic, softmax) holds class names, any text: the distinct
+// cell texts, sorted bytewise, are the classes, and a row's label is its class's index (as the
+// float the library takes). Logistic also takes plain 0/1 numbers, used as they are, and then
+// has no class names. Writes the labels to *y and returns the class names (none for 0/1).
+std::vector<std::string> class_labels(const Table &t, size_t tcol, uint32_t kind,
+                                      const std::string &path, std::vector<float> *y) {
+    const size_t max_classes = kind == DSC_LOGISTIC ? 2 : DSC_MAX_CLASSES;
+    bool numeric01 = kind == DSC_LOGISTIC;
+    std::vector<std::string> names;         // in order of first appearance
+    std::map<std::string, float> index;     // name -> class index (set once sorted)
+    for (size_t i = 0; i < t.rows.size(); ++i) {
+        const std::string &c = t.rows[i][tcol];
+        if (c.empty()) fail(EXIT_DATA, cell_where(t, i, tcol, path) + ": missing label");
+        float v;
+        const char *why;
+        if (!(parse_cell(c, &v, &why) && (v == 0.0f || v == 1.0f))) numeric01 = false;
+        if (!index.emplace(c, 0.0f).second) continue;
+        names.push_back(c);
+        // Stops at the first class too many, so a continuous column fails at its line.
+        if (names.size() > max_classes && !numeric01) {
+            if (kind == DSC_LOGISTIC)
+                fail(EXIT_DATA, cell_where(t, i, tcol, path) +
+                                    fmt(": a third class '%s' (after '%s' and '%s'): logistic "
+                                        "takes two classes; use --model softmax for more",
+                                        shorten(c).c_str(), shorten(names[0]).c_str(),
+                                        shorten(names[1]).c_str()));
+            fail(EXIT_DATA, cell_where(t, i, tcol, path) +
+                                fmt(": class number %zu, '%s': softmax takes at most %u classes "
+                                    "(is the target a class column?)",
+                                    names.size(), shorten(c).c_str(), DSC_MAX_CLASSES));
+        }
+    }
+    if (numeric01) {
+        for (size_t i = 0; i < t.rows.size(); ++i) {
+            const char *why;
+            parse_cell(t.rows[i][tcol], &(*y)[i], &why);
+        }
+        return {};
+    }
+    if (names.size() < 2)
+        fail(EXIT_DATA, path + ": the target column '" + t.header[tcol] + "' has a single class; " +
+                            (kind == DSC_LOGISTIC ? "logistic needs two" : "softmax at least two"));
+    std::sort(names.begin(), names.end());
+    for (size_t k = 0; k < names.size(); ++k) index[names[k]] = (float)k;
+    for (size_t i = 0; i < t.rows.size(); ++i) (*y)[i] = index[t.rows[i][tcol]];
+    return names;
+}
+
 int cmd_train(const Args &a) {
     if (a.positional.size() != 1) fail(EXIT_USAGE, "train: expected one DATA.csv (see --help)");
     const std::string path = a.positional[0];
@@ -788,14 +861,13 @@ int cmd_train(const Args &a) {
     if (target.empty()) fail(EXIT_USAGE, "train: --target COLUMN is required");
     if (out.empty()) fail(EXIT_USAGE, "train: -o MODEL.dscb is required");
     std::string kind_s = opt(a, "model", "linear");
-    if (kind_s == "softmax")
-        fail(EXIT_USAGE, "--model softmax is not available yet: multinomial logistic regression "
-                         "is planned for a later release; use --model logistic for two classes");
     uint32_t kind = parse_name(kKinds, "model", kind_s);
 
-    // Everything the options say is checked before the data is read.
+    // Everything the options say is checked before the data is read. The data decide softmax's
+    // class count; 2 stands in for it until then.
     dsc_config cfg;
     dsc_config_init(&cfg, (dsc_model_kind)kind, 1);
+    if (kind == DSC_SOFTMAX) cfg.n_classes = 2;
     if (a.opts.count("degree")) {
         if (kind != DSC_POLYNOMIAL) fail(EXIT_USAGE, "--degree applies to --model poly only");
         cfg.degree = (uint32_t)parse_uint("degree", opt(a, "degree"), DSC_MAX_POLY_DEGREE);
@@ -890,42 +962,9 @@ int cmd_train(const Args &a) {
     const size_t n = t.rows.size(), d = fcols.size();
     std::vector<float> y(n);
     std::vector<std::string> classes;
-    if (kind == DSC_LOGISTIC) {
-        // Labels: 0/1 numbers, or exactly two class names (sorted bytewise: class 0, class 1).
-        bool numeric01 = true;
-        std::vector<std::string> names;
-        for (size_t i = 0; i < n; ++i) {
-            const std::string &c = t.rows[i][tcol];
-            if (c.empty())
-                fail(EXIT_DATA, fmt("%s: line %zu, column %zu (%s): missing label", path.c_str(),
-                                    t.row_line[i], tcol + 1, target.c_str()));
-            float v;
-            const char *why;
-            if (!(parse_cell(c, &v, &why) && (v == 0.0f || v == 1.0f))) numeric01 = false;
-            if (std::find(names.begin(), names.end(), c) == names.end()) {
-                names.push_back(c);
-                if (names.size() > 2 && !numeric01)
-                    fail(EXIT_DATA,
-                         fmt("%s: line %zu, column %zu (%s): a third class '%s' (after '%s' and "
-                             "'%s'): logistic takes two classes (softmax is a later release)",
-                             path.c_str(), t.row_line[i], tcol + 1, target.c_str(),
-                             shorten(c).c_str(), shorten(names[0]).c_str(),
-                             shorten(names[1]).c_str()));
-            }
-        }
-        if (numeric01) {
-            for (size_t i = 0; i < n; ++i) {
-                const char *why;
-                parse_cell(t.rows[i][tcol], &y[i], &why);
-            }
-        } else {
-            if (names.size() != 2)
-                fail(EXIT_DATA, path + ": the target column '" + target +
-                                    "' has a single class; logistic needs two");
-            std::sort(names.begin(), names.end());
-            classes = names;
-            for (size_t i = 0; i < n; ++i) y[i] = t.rows[i][tcol] == classes[1] ? 1.0f : 0.0f;
-        }
+    if (is_classifier(kind)) {
+        classes = class_labels(t, tcol, kind, path, &y);
+        if (kind == DSC_SOFTMAX) cfg.n_classes = (uint32_t)classes.size();
     } else {
         std::vector<float> col = numeric_columns(t, {tcol}, path);
         y.swap(col);
@@ -1014,7 +1053,7 @@ int cmd_train(const Args &a) {
     std::string score;
     if (n_hold) {
         std::vector<float> pred(n_hold);
-        if (kind == DSC_LOGISTIC) {
+        if (is_classifier(kind)) {
             dsc_predict_label(m, Xho.data(), n_hold, pred.data());
             size_t ok = 0;
             for (size_t i = 0; i < n_hold; ++i) ok += pred[i] == yho[i];
@@ -1078,37 +1117,55 @@ std::string csv_quote(const std::string &s) {
     return o + "\"";
 }
 
+// A class's name in outputs: the model file's, else its index (logistic on 0/1 labels).
+std::string class_name(const Loaded &L, size_t k) {
+    return L.mf.classes.empty() ? fmt("%zu", k) : L.mf.classes[k];
+}
+
+// predict's CSV text: a header line, then a line per row. Regressors: the prediction under the
+// target's name. Classifiers: the class name, or with --proba probabilities: logistic's one
+// column, the probability of class 1 (p_<name>); softmax's one per class, in class order.
+std::string predictions_csv(const Loaded &L, const std::vector<float> &X, size_t n, bool proba) {
+    const bool labels = is_classifier(L.cfg.kind) && !proba;
+    const size_t cols = proba && L.cfg.kind == DSC_SOFTMAX ? L.cfg.n_classes : 1;
+    std::vector<float> out(n * cols);
+    dsc_status s = cols > 1 ? dsc_predict_proba(L.m, X.data(), n, out.data(), out.size())
+                   : labels ? dsc_predict_label(L.m, X.data(), n, out.data())
+                            : dsc_predict(L.m, X.data(), n, out.data());
+    if (s != DSC_OK) fail(EXIT_DATA, std::string("predict: ") + dsc_status_string(s));
+    std::string text;
+    if (!proba)
+        text = csv_quote(L.mf.target);
+    else if (cols == 1)
+        text = csv_quote("p_" + class_name(L, 1));
+    else
+        for (size_t k = 0; k < cols; ++k)
+            text += (k ? "," : "") + csv_quote("p_" + class_name(L, k));
+    text += "\n";
+    for (size_t i = 0; i < n; ++i) {
+        if (labels)
+            text += csv_quote(class_name(L, (size_t)out[i]));
+        else
+            for (size_t k = 0; k < cols; ++k)
+                text += (k ? "," : "") + fmt("%.9g", (double)out[i * cols + k]);
+        text += "\n";
+    }
+    return text;
+}
+
 int cmd_predict(const Args &a) {
     if (a.positional.size() != 2)
         fail(EXIT_USAGE, "predict: expected MODEL.dscb DATA.csv (see --help)");
     Loaded L = load_model(a.positional[0]);
     const bool proba = a.opts.count("proba") != 0;
-    if (proba && L.cfg.kind != DSC_LOGISTIC)
-        fail(EXIT_USAGE, "--proba applies to logistic models only");
+    if (proba && !is_classifier(L.cfg.kind))
+        fail(EXIT_USAGE, "--proba applies to logistic and softmax models only");
     const std::string path = a.positional[1];
     Table t = read_csv(path);
     std::vector<size_t> cols;
     for (const std::string &f : L.mf.features) cols.push_back(column_index(t, f, path, "feature"));
     std::vector<float> X = numeric_columns(t, cols, path);
-    const size_t n = t.rows.size();
-    std::vector<float> out(n);
-    dsc_status s = (L.cfg.kind == DSC_LOGISTIC && !proba)
-                       ? dsc_predict_label(L.m, X.data(), n, out.data())
-                       : dsc_predict(L.m, X.data(), n, out.data());
-    if (s != DSC_OK) fail(EXIT_DATA, std::string("predict: ") + dsc_status_string(s));
-    std::string text;
-    if (proba)
-        text = csv_quote("p_" + (L.mf.classes.empty() ? std::string("1") : L.mf.classes[1]));
-    else
-        text = csv_quote(L.mf.target);
-    text += "\n";
-    for (size_t i = 0; i < n; ++i) {
-        if (L.cfg.kind == DSC_LOGISTIC && !proba && !L.mf.classes.empty())
-            text += csv_quote(L.mf.classes[out[i] != 0.0f ? 1 : 0]);
-        else
-            text += fmt("%.9g", (double)out[i]);
-        text += "\n";
-    }
+    const std::string text = predictions_csv(L, X, t.rows.size(), proba);
     std::string dest = opt(a, "o");
     if (dest.empty()) {
         if (fwrite(text.data(), 1, text.size(), stdout) != text.size() || fflush(stdout) != 0)
@@ -1120,6 +1177,21 @@ int cmd_predict(const Args &a) {
 }
 
 // ---- info ----------------------------------------------------------------------------------
+// Parameter i's name, in the layout of descent.h: bias and w[feature] (linear, logistic),
+// softmax's per class bias[class] and w[class][feature], c0.. (poly), a, b, c, d (legendre3).
+std::string param_label(const Loaded &L, size_t i) {
+    const dsc_config &c = L.cfg;
+    if (c.kind == DSC_LINEAR || c.kind == DSC_LOGISTIC)
+        return i == 0 ? "bias" : "w[" + L.mf.features[i - 1] + "]";
+    if (c.kind == DSC_SOFTMAX) {
+        const size_t q = c.n_features + 1, j = i % q;
+        const std::string cls = "[" + class_name(L, i / q) + "]";
+        return j == 0 ? "bias" + cls : "w" + cls + "[" + L.mf.features[j - 1] + "]";
+    }
+    if (c.kind == DSC_POLYNOMIAL) return fmt("c%zu", i);
+    return std::string(1, "abcd"[i < 4 ? i : 0]);
+}
+
 int cmd_info(const Args &a) {
     if (a.positional.size() != 1) fail(EXIT_USAGE, "info: expected MODEL.dscb");
     Loaded L = load_model(a.positional[0]);
@@ -1134,22 +1206,19 @@ int cmd_info(const Args &a) {
     printf("features:     %u\n", c.n_features);
     if (c.kind == DSC_POLYNOMIAL) printf("degree:       %u\n", c.degree);
     printf("target:       %s\n", L.mf.target.c_str());
-    if (!L.mf.classes.empty())
-        printf("classes:      0 = %s, 1 = %s\n", L.mf.classes[0].c_str(), L.mf.classes[1].c_str());
+    if (c.kind == DSC_SOFTMAX) printf("n_classes:    %u\n", c.n_classes);
+    if (!L.mf.classes.empty()) {
+        printf("classes:     ");
+        for (size_t k = 0; k < L.mf.classes.size(); ++k)
+            printf("%s %zu = %s", k ? "," : "", k, L.mf.classes[k].c_str());
+        printf("\n");
+    }
     size_t np = dsc_param_count(L.m);
     std::vector<float> p(np);
     dsc_get_params(L.m, p.data(), np);
     printf("parameters:   %zu\n", np);
-    for (size_t i = 0; i < np; ++i) {
-        std::string label;
-        if (c.kind == DSC_LINEAR || c.kind == DSC_LOGISTIC)
-            label = i == 0 ? "bias" : "w[" + L.mf.features[i - 1] + "]";
-        else if (c.kind == DSC_POLYNOMIAL)
-            label = fmt("c%zu", i);
-        else
-            label = std::string(1, "abcd"[i < 4 ? i : 0]);
-        printf("  %-24s %.9g\n", label.c_str(), (double)p[i]);
-    }
+    for (size_t i = 0; i < np; ++i)
+        printf("  %-24s %.9g\n", param_label(L, i).c_str(), (double)p[i]);
     if (!L.mf.fit.empty()) printf("last fit:     %s\n", L.mf.fit.c_str());
     printf("backend:      %s (on this machine)\n", dsc_backend_name(L.m));
     printf("config:\n");

@@ -9,6 +9,8 @@ fail. Every case uses the committed CSVs in tests/data/ (see make_data.py) or CS
 into its own work directory.
 """
 import argparse
+import csv
+import io
 import math
 import os
 import pty
@@ -90,7 +92,7 @@ def info_params(model):
         if in_params:
             if not line.startswith("  "):
                 break
-            name, value = line.split()
+            name, value = line.strip().rsplit(None, 1)  # a class name may hold blanks
             params[name] = float(value)
     return params
 
@@ -115,6 +117,52 @@ def least_squares(X, y):
     w = [th[j + 1] / sd[j] for j in range(d)]
     b = th[0] - sum(w[j] * mu[j] for j in range(d))
     return b, w
+
+
+def penguins(n=300, seed=7):
+    """Three species drawn from a softmax model of bill length (mm), body mass (g) and flipper
+    length (mm), so the classes overlap and the log-loss has a finite minimum. One name holds
+    a comma and quotes (CSV quoting in and out)."""
+    rng = random.Random(seed)
+    names = ["Adelie", "Chinstrap", 'Gentoo, "big"']
+    rows = []
+    for _ in range(n):
+        bill, mass, flip = rng.gauss(44, 5), rng.gauss(4200, 800), rng.gauss(200, 14)
+        z = [0.0, 0.5 * (bill - 44) - 0.001 * (mass - 4200),
+             0.004 * (mass - 4200) + 0.1 * (flip - 200)]
+        e = [math.exp(v - max(z)) for v in z]
+        u, k = rng.random() * sum(e), 0
+        while u > e[k]:
+            u -= e[k]
+            k += 1
+        rows.append(["%.1f" % bill, "%.0f" % mass, "%.1f" % flip, names[k]])
+    return ["bill_mm", "mass_g", "flipper_mm", "species"], rows
+
+
+def write_csv(name, header, rows):
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([header] + rows)
+    return write(name, text.getvalue())
+
+
+def parse_csv(text):
+    return list(csv.reader(io.StringIO(text)))
+
+
+def softmax(z):
+    m = max(z)
+    e = [math.exp(v - m) for v in z]
+    return [v / sum(e) for v in e]
+
+
+def softmax_proba(params, classes, features, X):
+    """Class probabilities from `info`'s parameters (bias[c], w[c][f]), in float64."""
+    out = []
+    for x in X:
+        z = [params["bias[%s]" % c] + sum(params["w[%s][%s]" % (c, f)] * v
+                                          for f, v in zip(features, x)) for c in classes]
+        out.append(softmax(z))
+    return out
 
 
 def mse(b, w, X, y):
@@ -207,7 +255,7 @@ def case_logistic_classes():
     text = "a,y\n1,red\n2,green\n3,blue\n"
     _, err = run("train", write("3.csv", text), "--target", "y", "--model", "logistic",
                  "-o", work("3.dscb"), expect=EXIT_DATA)
-    check("line 4" in err and "third class" in err, err)
+    check("line 4" in err and "third class" in err and "--model softmax" in err, err)
     check(not os.path.exists(work("3.dscb")), "model written after an error")
 
 
@@ -458,11 +506,96 @@ def case_corrupt_model():
     check("No such file" in err, err)
 
 
+def case_softmax():
+    header, rows = penguins()
+    path = write_csv("penguins.csv", header, rows)
+    feats = header[:3]
+    classes = sorted({r[3] for r in rows})  # bytewise: ASCII names sort by code point
+    model = work("p.dscb")
+    _, err = run("train", path, "--target", "species", "--model", "softmax", "-o", model)
+    check("converged: yes" in err and "solver: newton" in err, err)
+    out, _ = run("info", model)
+    for s in ["kind:         softmax", "n_classes:    3", "parameters:   12",
+              'classes:      0 = Adelie, 1 = Chinstrap, 2 = Gentoo, "big"',
+              'w[Gentoo, "big"][flipper_mm]']:
+        check(s in out, "info lacks %r:\n%s" % (s, out))
+    # Labels: class names, those of dsc_predict's class index (the C program).
+    pred = parse_csv(run("predict", model, path)[0])
+    check(pred[0] == ["species"], "predict header: %r" % pred[0])
+    labels = [r[0] for r in pred[1:]]
+    index = predict_c(model, header, rows, feats)
+    check(labels == [classes[int(v)] for v in index], "labels differ from dsc_predict's")
+    acc = sum(p == r[3] for p, r in zip(labels, rows)) / len(rows)
+    check(acc > 0.7, "training accuracy %.3f (1/3 by chance)" % acc)
+    # Probabilities: one column per class, p_<name> in class order; rows sum to 1; the
+    # label is the most probable class.
+    proba = parse_csv(run("predict", model, path, "--proba")[0])
+    check(proba[0] == ["p_" + c for c in classes], "proba header: %r" % proba[0])
+    P = [[float(v) for v in r] for r in proba[1:]]
+    check(len(P) == len(rows) and all(abs(sum(p) - 1) < 1e-6 for p in P), "rows do not sum to 1")
+    check([classes[p.index(max(p))] for p in P] == labels, "labels are not the argmax")
+    # Independent of the library: the softmax of info's parameters (float64) gives the same
+    # probabilities, and the mean log-loss's gradient vanishes there (the optimum). Gradients
+    # are taken in standardized columns ((x - mean) / sd), so one bound fits every column.
+    params = info_params(model)
+    X = [[float(v) for v in r[:3]] for r in rows]
+    ref = softmax_proba(params, classes, feats, X)
+    err = max(abs(a - b) for p, q in zip(P, ref) for a, b in zip(p, q))
+    # (1e-5: the library's float32 logits add terms of ~20 in raw units, ~1e-6 rounding.)
+    check(err < 1e-5, "probabilities differ from the parameters' softmax by %.3g" % err)
+    n = len(rows)
+    mu = [sum(x[j] for x in X) / n for j in range(3)]
+    sd = [math.sqrt(sum((x[j] - mu[j]) ** 2 for x in X) / n) for j in range(3)]
+    Z = [[(x[j] - mu[j]) / sd[j] for j in range(3)] for x in X]
+    grad = 0.0
+    for k, c in enumerate(classes):
+        r = [q[k] - (row[3] == c) for q, row in zip(ref, rows)]  # d loss / d z_k per row
+        grad = max(grad, abs(sum(r)) / n)
+        for j in range(3):
+            grad = max(grad, abs(sum(rk * z[j] for rk, z in zip(r, Z))) / n)
+    check(grad < 1e-5, "gradient at the fitted parameters %.3g: not the optimum" % grad)
+    # A held-out score is an accuracy.
+    _, err = run("train", path, "--target", "species", "--model", "softmax", "-o",
+                 work("h.dscb"), "--holdout", "0.25")
+    m = re.search(r"held-out accuracy ([0-9.]+) \(\d+/75 rows\)", err)
+    check(m and float(m.group(1)) > 0.6, err)
+    # Minibatch SGD trains softmax too.
+    run("train", path, "--target", "species", "--model", "softmax", "-o", work("sgd.dscb"),
+        "--batch-size", "32", "--lr", "0.05", "--max-epochs", "100", "--standardize", "on",
+        "--quiet")
+    pred = parse_csv(run("predict", work("sgd.dscb"), path)[0])[1:]
+    check(sum(p[0] == r[3] for p, r in zip(pred, rows)) / len(rows) > 0.7, "SGD accuracy")
+
+
 def case_softmax_and_usage():
     s = data("sensor.csv")
-    _, err = run("train", s, "--target", "signal_mV", "--model", "softmax", "-o", work("x"),
-                 expect=EXIT_USAGE)
-    check("not available yet" in err, err)
+    # Softmax refusals. A continuous target is no class column: it stops at the class past
+    # DSC_MAX_CLASSES (256), at its line. One class, an empty label, class weights and hinge.
+    _, err = run("train", s, "--target", "signal_mV", "--model", "softmax", "-o", work("x.dscb"),
+                 expect=EXIT_DATA)
+    check(re.search(r"line \d+, column 4 \(signal_mV\): class number 257", err) and
+          "at most 256 classes" in err, err)
+    one = write("one.csv", "a,y\n1,cat\n2,cat\n")
+    _, err = run("train", one, "--target", "y", "--model", "softmax", "-o", work("x.dscb"),
+                 expect=EXIT_DATA)
+    check("single class" in err, err)
+    gap = write("gap.csv", "a,y\n1,cat\n2,\n3,dog\n")
+    _, err = run("train", gap, "--target", "y", "--model", "softmax", "-o", work("x.dscb"),
+                 expect=EXIT_DATA)
+    check("line 3, column 2 (y): missing label" in err, err)
+    header, rows = penguins(60)
+    p = write_csv("penguins.csv", header, rows)
+    for bad, field in ((["--class-weight", "1,2"], "class_weight"), (["--loss", "hinge"], "loss")):
+        _, err = run("train", p, "--target", "species", "--model", "softmax", "-o",
+                     work("x.dscb"), *bad, expect=EXIT_USAGE)
+        check("config." + field in err, err)
+    # A model file whose class names do not match the model's classes is refused.
+    run("train", p, "--target", "species", "--model", "softmax", "-o", work("p.dscb"), "--quiet")
+    with open(work("p.dscb"), "rb") as f:
+        good = f.read()
+    path = write("two_names.dscb", good.replace(b"class Adelie\n", b""), "wb")
+    _, err = run("predict", path, p, expect=EXIT_IO)
+    check("2 class names for a softmax model of 3 classes" in err, err)
     for bad in (["--lr", "abc"], ["--max-epochs", "-3"], ["--reduction", "median"],
                 ["--bogus"], ["--holdout", "1.5"], ["--nesterov", "1"],  # nesterov needs momentum
                 ["--model", "poly"], ["--features", "strain,strain"], ["--degree", "3"]):

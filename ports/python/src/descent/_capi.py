@@ -37,7 +37,7 @@ STATUS_NAMES = {
 DSC_ERR_DIVERGED = 5
 DSC_ERR_COMM = 13
 
-KIND = {"linear": 1, "logistic": 2, "polynomial": 3, "legendre3": 4}
+KIND = {"linear": 1, "logistic": 2, "polynomial": 3, "legendre3": 4, "softmax": 5}
 REDUCTION = {"mean": 0, "sum": 1}
 SCHEDULE = {"constant": 0, "invscaling": 1, "adaptive": 2}
 BACKEND = {"auto": 0, "scalar": 1, "sse2": 2, "avx2": 3, "avx512": 4, "neon": 5, "cuda": 6}
@@ -108,6 +108,8 @@ class Config(ctypes.Structure):
         ("validation_fraction", ctypes.c_float),
         # 0.6: class weights (LOGISTIC)
         ("class_weight", ctypes.c_float * 2),
+        # 0.7: SOFTMAX's number of classes (other kinds leave it 0)
+        ("n_classes", ctypes.c_uint32),
     ]
 
 
@@ -233,6 +235,7 @@ def _declare(h):
         "dsc_predict": (status, [P, P, size, P]),
         "dsc_predict_logit": (status, [P, P, size, P]),
         "dsc_predict_label": (status, [P, P, size, P]),
+        "dsc_predict_proba": (status, [P, P, size, P, size]),
         "dsc_param_count": (size, [P]),
         "dsc_get_params": (status, [P, P, size]),
         "dsc_set_params": (status, [P, P, size]),

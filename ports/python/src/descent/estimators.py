@@ -394,9 +394,15 @@ class _DescentEstimator(_Base):
     def _set_start(self, X, y):
         pass
 
+    def _row_weights(self, y, w):
+        """The per-row weights dsc_fit_weighted gets (None: dsc_fit), from the sample weights w
+        and the encoded labels y; LogisticRegression folds multinomial class weights in."""
+        return w
+
     def _run(self, X, y, stacklevel=3, w=None):
         lib = _capi.lib()
         rbuf, report = _new_report()
+        w = self._row_weights(y, w)
         self._callback_error = None
         if w is None:
             status = lib.dsc_fit(self._model, _ptr(X), _ptr(y), X.shape[0], ctypes.byref(report))
@@ -715,31 +721,50 @@ class LinearRegression(_PenaltyMixin, _Regressor, _DescentEstimator):
 
 
 class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
-    """p(y = classes_[1]) = sigmoid(b + w.x), binary cross-entropy. y takes two distinct
-    values; ``classes_`` holds them sorted. ``coef_`` (1, n_features) and ``intercept_`` (1,),
-    as scikit-learn.
+    """Logistic regression on the classes found in y (``classes_``, sorted), binary or
+    multinomial as scikit-learn's LogisticRegression.
+
+    Two classes: p(y = classes_[1]) = sigmoid(b + w.x), binary cross-entropy (the library's
+    LOGISTIC kind); ``coef_`` (1, n_features) and ``intercept_`` (1,), ``predict_proba``
+    (n, 2), ``decision_function`` the logit per row (n,).
+
+    K > 2 classes: multinomial, p = softmax(b_k + w_k.x over the classes k), cross-entropy (the
+    SOFTMAX kind; labels go to C as their index into classes_); ``coef_`` (K, n_features),
+    ``intercept_`` (K,), ``predict_proba`` and ``decision_function`` (n, K). Softmax does not
+    change when one vector is added to every class's parameters; the library's convention is
+    that each parameter sums to 0 over the classes (an L1 penalty aside).
 
     ``penalty``, ``alpha``, ``l1_ratio`` and ``average`` as scikit-learn's SGDClassifier with
     ``loss='log_loss'``: the objective is the mean log-loss + alpha (l1_ratio |w|_1 +
-    (1 - l1_ratio)/2 |w|^2), the intercept unpenalized (scikit-learn's LogisticRegression
+    (1 - l1_ratio)/2 |w|^2), the intercepts unpenalized (scikit-learn's LogisticRegression
     with C: alpha = 1 / (C n)). weight_decay adds torch's coupled L2 on every parameter.
 
     ``loss='hinge'`` trains a linear SVM (scikit-learn's SGDClassifier hinge: max(0, 1 - s z),
     s = +-1) by GD / SGD with an explicit ``lr``; predict and decision_function work, and
-    predict_proba is not available (as in scikit-learn).
+    predict_proba is not available (as in scikit-learn). Two classes only: scikit-learn's SGD
+    trains K > 2 classes one-vs-rest, which this estimator does not.
 
     ``early_stopping`` and ``validation_fraction`` as LinearRegression's: the held-out
     rows' log-loss (hinge loss under 'hinge') is watched, not their accuracy, and the split is
     not stratified.
 
-    ``class_weight`` as scikit-learn's: None, 'balanced' (n / (2 n_c)) or {label: weight};
-    each row's loss, gradient and curvature are multiplied by its class's weight, under every
-    solver (README "Class weights")."""
-
-    _kind = "logistic"
+    ``class_weight`` as scikit-learn's: None, 'balanced' (n / (K n_c), from the labels of the
+    fit) or {label: weight}; each row's loss, gradient and curvature are multiplied by its
+    class's weight, under every solver (README "Class weights"). Two classes: the library's
+    config.class_weight (the mean still divides by the row count). K > 2: the library's
+    SOFTMAX kind has no class weights, so each row's class weight multiplies its sample weight
+    (dsc_fit_weighted; the mean divides by the sum of the weights, which is n for
+    'balanced'). ``partial_fit`` keeps the weights of the fit."""
 
     def _extra_config(self, cfg):
         _loss_config(self, cfg, _CLASSIFICATION_LOSSES)
+        if self._multinomial:
+            if self.loss != "log_loss":
+                raise ValueError(f"loss={self.loss!r} takes two classes, y holds "
+                                 f"{len(self.classes_)}: scikit-learn's SGDClassifier trains "
+                                 "them one-vs-rest, this estimator does not; use "
+                                 "loss='log_loss' (multinomial)")
+            cfg.n_classes = len(self.classes_)
         _early_stop_config(self, cfg)
         self._penalty_config(cfg)
 
@@ -762,27 +787,60 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
         self.validation_fraction = validation_fraction
         self.class_weight = class_weight
 
+    @property
+    def _multinomial(self):
+        """More than two classes: the SOFTMAX kind (classes_ is set before the model)."""
+        return len(getattr(self, "classes_", ())) > 2
+
+    @property
+    def _kind(self):
+        return "softmax" if self._multinomial else "logistic"
+
     def _before_create(self, cfg_buf, cfg, X, y):
-        """class_weight as scikit-learn's: None, 'balanced' (n / (2 n_c) from this fit's
-        labels) or a dict {class label: weight}; config.class_weight in classes_ order."""
+        w = self._class_weights(y)
+        if self._multinomial:
+            # SOFTMAX has no config.class_weight: _row_weights folds them into sample weights.
+            self._softmax_class_weight = None if w is None else w.astype(np.float32)
+        else:
+            self._softmax_class_weight = None
+            cfg.class_weight[0], cfg.class_weight[1] = (1.0, 1.0) if w is None else w
+
+    def _class_weights(self, y):
+        """class_weight as scikit-learn's, one weight per class of classes_ (float64), or None
+        for None: 'balanced' is n / (K n_c) from these (encoded) labels, a dict
+        {class label: weight} leaves the classes it does not name at 1."""
         cw = self.class_weight
         if cw is None:
-            w = (1.0, 1.0)
-        elif isinstance(cw, str) and cw == "balanced":
-            counts = np.bincount(y.astype(np.int64), minlength=2).astype(np.float64)
+            return None
+        k = len(self.classes_)
+        if isinstance(cw, str) and cw == "balanced":
+            counts = np.bincount(y.astype(np.int64), minlength=k).astype(np.float64)
             if np.any(counts == 0):
-                raise ValueError("class_weight='balanced' needs both classes in y")
-            w = tuple(len(y) / (2.0 * counts))
+                raise ValueError("class_weight='balanced' needs every class in y")
+            w = len(y) / (k * counts)
         elif isinstance(cw, dict):
-            unknown = [k for k in cw if k not in list(self.classes_)]
+            unknown = [c for c in cw if c not in list(self.classes_)]
             if unknown:
                 raise ValueError(f"class_weight names labels not in y: {unknown!r}")
-            w = tuple(float(cw.get(c, 1.0)) for c in self.classes_)
+            w = np.array([float(cw.get(c, 1.0)) for c in self.classes_])
         else:
             raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
-        if not all(np.isfinite(v) and v >= 0 for v in w) or not any(v > 0 for v in w):
-            raise ValueError(f"class weights must be finite, >= 0 and not all 0, got {w!r}")
-        cfg.class_weight[0], cfg.class_weight[1] = w
+        if not np.all(np.isfinite(w) & (w >= 0)) or not np.any(w > 0):
+            raise ValueError(f"class weights must be finite, >= 0 and not all 0, got "
+                             f"{tuple(w)!r}")
+        return w
+
+    def _row_weights(self, y, w):
+        """Multinomial: each row's class weight (set by _before_create) times its sample
+        weight."""
+        cw = getattr(self, "_softmax_class_weight", None)
+        if cw is None:
+            return w
+        rows = cw[y.astype(np.intp)]
+        rows = rows if w is None else rows * w
+        if not np.any(rows > 0):
+            raise ValueError("every row has weight 0 (class weight times sample weight)")
+        return np.ascontiguousarray(rows, dtype=np.float32)
 
     def _labels(self, y, n):
         """y validated as class labels (any dtype), 1-D with n entries; not yet encoded."""
@@ -795,8 +853,8 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
                 y = _column_or_1d(y, warn=True)
             kind = _type_of_target(y, input_name="y")
             if kind == "continuous" or kind.startswith("continuous"):
-                raise ValueError(f"Unknown label type: {kind}; LogisticRegression takes two "
-                                 "classes, not a continuous target")
+                raise ValueError(f"Unknown label type: {kind}; LogisticRegression takes class "
+                                 "labels, not a continuous target")
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.reshape(-1)
@@ -805,48 +863,74 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
         return y
 
     def _check_y(self, y, n, reset, classes=None):
-        """Labels encoded as 0/1 float32 (classes_[1] -> 1). At fit (reset) the classes are
-        y's, or `classes` when given (descent.distributed.fit: the union over all ranks)."""
+        """Labels encoded for the library as float32: two classes as 0/1 (classes_[1] -> 1),
+        more as their index into classes_. At fit (reset) the classes are y's, or `classes`
+        when given (sorted, unique: partial_fit's, or descent.distributed.fit's union over all
+        ranks)."""
         y = self._labels(y, n)
         if reset:
             if classes is None:
                 classes = np.unique(y)
             elif not np.all(np.isin(y, classes)):
                 raise ValueError(f"y holds labels outside the classes {classes}")
-            if classes.shape[0] != 2:
-                k = classes.shape[0]
-                raise ValueError(f"Only binary classification is supported. "
-                                 f"LogisticRegression is binary: y must hold exactly two "
-                                 f"classes, got {k} class{'' if k == 1 else 'es'}")
+            if classes.shape[0] < 2:
+                raise ValueError(f"LogisticRegression needs samples of at least two classes; "
+                                 f"y holds one class only: {classes.tolist()!r}")
             self.classes_ = classes
         elif not np.all(np.isin(y, self.classes_)):
             raise ValueError(f"y holds labels outside the fitted classes {self.classes_}")
+        if self._multinomial:
+            return np.searchsorted(self.classes_, y).astype(np.float32)
         # Labels already 0/1 float32: hand them over as they are.
         if (y.dtype == np.float32 and y.flags.c_contiguous and
                 self.classes_[0] == 0 and self.classes_[1] == 1):
             return y
         return (y == self.classes_[1]).astype(np.float32)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Continue training the current model, as the other estimators' partial_fit; fit first
+        if there is no model yet. ``classes`` as scikit-learn's: every label the model is to
+        know, for a first call whose y may lack some (it decides binary or multinomial); later
+        calls may repeat it unchanged."""
+        if classes is not None:
+            classes = np.unique(self._labels(classes, len(classes)))
+        if getattr(self, "_model", None) is None:
+            X = self._check_X(X, reset=True)
+            y = self._check_y(y, X.shape[0], reset=True, classes=classes)
+            return self._fit_arrays(X, y, w=_check_sample_weight(sample_weight, X.shape[0]))
+        if classes is not None and not np.array_equal(classes, self.classes_):
+            raise ValueError(f"classes={classes!r} is not the fitted classes_ {self.classes_!r}")
+        X = self._check_X(X, reset=False)
+        y = self._check_y(y, X.shape[0], reset=False)
+        self._run(X, y, w=_check_sample_weight(sample_weight, X.shape[0]))
+        return self
 
     def predict_proba(self, X):
-        """(n, 2): probabilities of classes_[0] and classes_[1] (log_loss only)."""
+        """(n, K): the probability of each class of classes_ (dsc_predict_proba; log_loss
+        only)."""
         if self.loss != "log_loss":
             raise AttributeError(f"probability estimates are not available for loss={self.loss!r}")
-        p = self._raw_predict(X, "dsc_predict")
-        return np.stack([1.0 - p, p], axis=1)
+        self._check_fitted()
+        X = self._check_X(X, reset=False)
+        out = np.empty((X.shape[0], len(self.classes_)), dtype=np.float32)
+        _capi.check(_capi.lib().dsc_predict_proba(self._model, _ptr(X), X.shape[0], _ptr(out),
+                                                  out.size), "dsc_predict_proba")
+        return out
 
     def decision_function(self, X):
-        """The logit b + w.x per row."""
-        return self._raw_predict(X, "dsc_predict_logit")
+        """Two classes: the logit b + w.x per row, (n,). K > 2: the K logits b_k + w_k.x per
+        row, (n, K), float32, computed here in float64 from the parameters (the library's
+        dsc_predict_logit gives one value per row, so it refuses SOFTMAX)."""
+        if not self._multinomial:
+            return self._raw_predict(X, "dsc_predict_logit")
+        X = self._check_X(X, reset=False)
+        blocks = self._blocks().astype(np.float64)
+        return (X @ blocks[:, 1:].T + blocks[:, 0]).astype(np.float32)
 
     def predict(self, X):
-        """Class labels (from classes_)."""
+        """Class labels (from classes_): dsc_predict_label's class index per row."""
         labels = self._raw_predict(X, "dsc_predict_label")
-        return self.classes_[(labels >= 0.5).astype(np.intp)]
+        return self.classes_[labels.astype(np.intp)]
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy (as scikit-learn's classifiers), weighted by sample_weight when given."""
@@ -856,13 +940,17 @@ class LogisticRegression(_PenaltyMixin, _Classifier, _DescentEstimator):
         w = _check_sample_weight(sample_weight, hit.shape[0]).astype(np.float64)
         return float(np.sum(w * hit) / np.sum(w))
 
+    def _blocks(self):
+        """params_ as one row [b, w] per block: (1, d + 1) for two classes, (K, d + 1) for K."""
+        return self.params_.reshape(-1, self.n_features_in_ + 1)
+
     @property
     def coef_(self):
-        return self.params_[1:].reshape(1, -1)
+        return self._blocks()[:, 1:]
 
     @property
     def intercept_(self):
-        return self.params_[:1].copy()
+        return self._blocks()[:, 0].copy()
 
 
 class PolynomialRegression(_Regressor, _DescentEstimator):
@@ -977,7 +1065,7 @@ class Legendre3Regression(_Regressor, _DescentEstimator):
 
 
 _CLASSES = {1: LinearRegression, 2: LogisticRegression, 3: PolynomialRegression,
-            4: Legendre3Regression}
+            4: Legendre3Regression, 5: LogisticRegression}
 
 
 def load(blob):
@@ -1035,7 +1123,9 @@ def load(blob):
     est.loss_history_ = []
     est.n_iter_ = 0
     if cls is LogisticRegression:
-        est.classes_ = np.array([0.0, 1.0], dtype=np.float32)
+        # The blob knows the classes by index only (the labels the library trained on).
+        k = int(cfg.n_classes) if cfg.kind == _capi.KIND["softmax"] else 2
+        est.classes_ = np.arange(k, dtype=np.float32)
     est._attach(arena, model)
     if cls is Legendre3Regression:
         est.init = tuple(float(v) for v in est.params_)
