@@ -35,18 +35,46 @@ inline void flush(float *acc, uint32_t p, float lacc, double *grad, double *loss
     *loss += (double)lacc;
 }
 
-// Shared shape of the linear-model passes: dloss(z, y) gives (loss term, dloss/dz).
-template <typename Loss>
-void linear_pass(const RowSet &rs, const float *theta, float *acc, double *grad, double *loss,
-                 Loss term) {
-    const uint32_t p = rs.cols + 1;
+// Shared shape of every loss-and-gradient pass: row(i) adds row i's gradient terms to the p
+// block sums in acc and returns its loss term; the float block sums fold into the double
+// outputs at each block's end.
+template <typename Row>
+void block_pass(const RowSet &rs, uint32_t p, float *acc, double *grad, double *loss, Row row) {
     memset(acc, 0, p * sizeof(float));
     for (uint32_t j = 0; j < p; ++j) grad[j] = 0.0;
     *loss = 0.0;
     float lacc = 0.0f;
-    const bool lw = row_weighted(rs);
     for (size_t r = 0; r < rs.count; ++r) {
-        const size_t row = row_of(rs, r);
+        lacc += row(row_of(rs, r));
+        if ((r + 1) % kBlockRows == 0) {
+            flush(acc, p, lacc, grad, loss);
+            lacc = 0.0f;
+        }
+    }
+    if (rs.count % kBlockRows != 0) flush(acc, p, lacc, grad, loss);
+}
+
+// The same for loss-only passes: row(i) returns row i's loss term.
+template <typename Row>
+double block_loss(const RowSet &rs, Row row) {
+    double loss = 0.0;
+    float lacc = 0.0f;
+    for (size_t r = 0; r < rs.count; ++r) {
+        lacc += row(row_of(rs, r));
+        if ((r + 1) % kBlockRows == 0) {
+            loss += (double)lacc;
+            lacc = 0.0f;
+        }
+    }
+    return loss + (double)lacc;
+}
+
+// Shared shape of the linear-model passes: dloss(z, y) gives (loss term, dloss/dz).
+template <typename Loss>
+void linear_pass(const RowSet &rs, const float *theta, float *acc, double *grad, double *loss,
+                 Loss term) {
+    const bool lw = row_weighted(rs);
+    block_pass(rs, rs.cols + 1, acc, grad, loss, [&](size_t row) {
         const float *x = rs.X + row * rs.cols;
         float g;
         float l = term(linear_out(x, rs.cols, theta), rs.y[row], &g);
@@ -55,15 +83,10 @@ void linear_pass(const RowSet &rs, const float *theta, float *acc, double *grad,
             l *= om;
             g *= om;
         }
-        lacc += l;
         acc[0] += g;
         for (uint32_t j = 0; j < rs.cols; ++j) acc[j + 1] += g * x[j];
-        if ((r + 1) % kBlockRows == 0) {
-            flush(acc, p, lacc, grad, loss);
-            lacc = 0.0f;
-        }
-    }
-    if (rs.count % kBlockRows != 0) flush(acc, p, lacc, grad, loss);
+        return l;
+    });
 }
 
 void linear_mse(const RowSet &rs, const float *theta, uint32_t, float *acc, double *grad,
@@ -78,20 +101,12 @@ void linear_bce(const RowSet &rs, const float *theta, uint32_t, float *acc, doub
 
 template <typename Loss>
 double linear_loss_pass(const RowSet &rs, const float *theta, Loss term) {
-    double loss = 0.0;
-    float lacc = 0.0f;
     const bool lw = row_weighted(rs);
-    for (size_t r = 0; r < rs.count; ++r) {
-        const size_t row = row_of(rs, r);
+    return block_loss(rs, [&](size_t row) {
         float g;
         const float l = term(linear_out(rs.X + row * rs.cols, rs.cols, theta), rs.y[row], &g);
-        lacc += lw ? l * row_w(rs, row) : l;
-        if ((r + 1) % kBlockRows == 0) {
-            loss += (double)lacc;
-            lacc = 0.0f;
-        }
-    }
-    return loss + (double)lacc;
+        return lw ? l * row_w(rs, row) : l;
+    });
 }
 
 double linear_mse_loss(const RowSet &rs, const float *theta, uint32_t) {
@@ -115,100 +130,56 @@ void linear_robust(const RowSet &rs, const float *theta, uint32_t kind, float e,
 void poly_mse(const RowSet &rs, const float *theta, uint32_t degree, float *acc, double *grad,
               double *loss) {
     const uint32_t p = degree + 1;
-    memset(acc, 0, p * sizeof(float));
-    for (uint32_t j = 0; j < p; ++j) grad[j] = 0.0;
-    *loss = 0.0;
-    float lacc = 0.0f;
     const float *sw = sample_w(rs);
-    for (size_t r = 0; r < rs.count; ++r) {
-        const size_t row = row_of(rs, r);
+    block_pass(rs, p, acc, grad, loss, [&](size_t row) {
         const float x = rs.X[row * rs.cols];
         const float res = poly_eval(theta, degree, x) - rs.y[row];
         float g = 2.0f * res;
-        if (sw) {
-            lacc += sw[row] * res * res;
-            g *= sw[row];
-        } else {
-            lacc += res * res;
-        }
+        if (sw) g *= sw[row];
         for (uint32_t k = 0; k < p; ++k) {
             acc[k] += g;
             g *= x;
         }
-        if ((r + 1) % kBlockRows == 0) {
-            flush(acc, p, lacc, grad, loss);
-            lacc = 0.0f;
-        }
-    }
-    if (rs.count % kBlockRows != 0) flush(acc, p, lacc, grad, loss);
+        return sw ? sw[row] * res * res : res * res;
+    });
 }
 
 double poly_mse_loss(const RowSet &rs, const float *theta, uint32_t degree) {
-    double loss = 0.0;
-    float lacc = 0.0f;
     const float *sw = sample_w(rs);
-    for (size_t r = 0; r < rs.count; ++r) {
-        const size_t row = row_of(rs, r);
+    return block_loss(rs, [&](size_t row) {
         const float res = poly_eval(theta, degree, rs.X[row * rs.cols]) - rs.y[row];
-        lacc += sw ? sw[row] * res * res : res * res;
-        if ((r + 1) % kBlockRows == 0) {
-            loss += (double)lacc;
-            lacc = 0.0f;
-        }
-    }
-    return loss + (double)lacc;
+        return sw ? sw[row] * res * res : res * res;
+    });
 }
 
 // y = a + b P3(c + d x), P3(t) = (5 t^3 - 3 t) / 2, P3'(t) = (15 t^2 - 3) / 2.
 void legendre3_mse(const RowSet &rs, const float *theta, uint32_t, float *acc, double *grad,
                    double *loss) {
     const float a = theta[0], b = theta[1], c = theta[2], d = theta[3];
-    memset(acc, 0, 4 * sizeof(float));
-    for (uint32_t j = 0; j < 4; ++j) grad[j] = 0.0;
-    *loss = 0.0;
-    float lacc = 0.0f;
     const float *sw = sample_w(rs);
-    for (size_t r = 0; r < rs.count; ++r) {
-        const size_t row = row_of(rs, r);
+    block_pass(rs, 4, acc, grad, loss, [&](size_t row) {
         const float x = rs.X[row * rs.cols];
         const float t = c + d * x;
         const float pt = p3(t);
         const float res = a + b * pt - rs.y[row];
         float g = 2.0f * res;
-        if (sw) {
-            lacc += sw[row] * res * res;
-            g *= sw[row];
-        } else {
-            lacc += res * res;
-        }
+        if (sw) g *= sw[row];
         const float gt = g * b * dp3(t);
         acc[0] += g;
         acc[1] += g * pt;
         acc[2] += gt;
         acc[3] += gt * x;
-        if ((r + 1) % kBlockRows == 0) {
-            flush(acc, 4, lacc, grad, loss);
-            lacc = 0.0f;
-        }
-    }
-    if (rs.count % kBlockRows != 0) flush(acc, 4, lacc, grad, loss);
+        return sw ? sw[row] * res * res : res * res;
+    });
 }
 
 double legendre3_mse_loss(const RowSet &rs, const float *theta, uint32_t) {
     const float a = theta[0], b = theta[1], c = theta[2], d = theta[3];
-    double loss = 0.0;
-    float lacc = 0.0f;
     const float *sw = sample_w(rs);
-    for (size_t r = 0; r < rs.count; ++r) {
-        const size_t row = row_of(rs, r);
+    return block_loss(rs, [&](size_t row) {
         const float res = a + b * p3(c + d * rs.X[row * rs.cols]) - rs.y[row];
-        lacc += sw ? sw[row] * res * res : res * res;
-        if ((r + 1) % kBlockRows == 0) {
-            loss += (double)lacc;
-            lacc = 0.0f;
-        }
-    }
-    return loss + (double)lacc;
+        return sw ? sw[row] * res * res : res * res;
+    });
 }
 
 void linear_predict(const float *X, size_t count, uint32_t cols, const float *theta, uint32_t,
@@ -506,14 +477,10 @@ inline uint32_t label_of(const RowSet &rs, size_t row) { return (uint32_t)rs.y[r
 
 void softmax_scalar(const RowSet &rs, const float *theta, uint32_t K, float *acc, double *grad,
                     double *loss) {
-    const uint32_t d = rs.cols, q = d + 1, p = K * q;
-    memset(acc, 0, p * sizeof(float));
-    for (uint32_t j = 0; j < p; ++j) grad[j] = 0.0;
-    *loss = 0.0;
-    float lacc = 0.0f, z[kMaxClasses];
+    const uint32_t d = rs.cols, q = d + 1;
+    float z[kMaxClasses];
     const float *sw = sample_w(rs);
-    for (size_t r = 0; r < rs.count; ++r) {
-        const size_t row = row_of(rs, r);
+    block_pass(rs, K * q, acc, grad, loss, [&](size_t row) {
         const float *x = rs.X + row * d;
         softmax_logits(x, d, theta, K, z);
         float l = softmax_term(z, K, label_of(rs, row), true);
@@ -521,35 +488,23 @@ void softmax_scalar(const RowSet &rs, const float *theta, uint32_t K, float *acc
             l *= sw[row];
             for (uint32_t k = 0; k < K; ++k) z[k] *= sw[row];
         }
-        lacc += l;
         for (uint32_t k = 0; k < K; ++k) {
             float *a = acc + (size_t)k * q;
             a[0] += z[k];
             for (uint32_t j = 0; j < d; ++j) a[j + 1] += z[k] * x[j];
         }
-        if ((r + 1) % kBlockRows == 0) {
-            flush(acc, p, lacc, grad, loss);
-            lacc = 0.0f;
-        }
-    }
-    if (rs.count % kBlockRows != 0) flush(acc, p, lacc, grad, loss);
+        return l;
+    });
 }
 
 double softmax_loss_scalar(const RowSet &rs, const float *theta, uint32_t K) {
-    double loss = 0.0;
-    float lacc = 0.0f, z[kMaxClasses];
+    float z[kMaxClasses];
     const float *sw = sample_w(rs);
-    for (size_t r = 0; r < rs.count; ++r) {
-        const size_t row = row_of(rs, r);
+    return block_loss(rs, [&](size_t row) {
         softmax_logits(rs.X + row * rs.cols, rs.cols, theta, K, z);
         const float l = softmax_term(z, K, label_of(rs, row), false);
-        lacc += sw ? l * sw[row] : l;
-        if ((r + 1) % kBlockRows == 0) {
-            loss += (double)lacc;
-            lacc = 0.0f;
-        }
-    }
-    return loss + (double)lacc;
+        return sw ? l * sw[row] : l;
+    });
 }
 
 void softmax_predict_scalar(const float *X, size_t count, uint32_t cols, const float *theta,

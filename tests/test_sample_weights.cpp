@@ -41,29 +41,6 @@ struct Physical {
     }
 };
 
-// Solves the small symmetric system A x = b (Gaussian elimination, partial pivoting).
-std::vector<double> solve(std::vector<std::vector<double>> A, std::vector<double> b) {
-    const size_t p = b.size();
-    for (size_t c = 0; c < p; ++c) {
-        size_t piv = c;
-        for (size_t r = c + 1; r < p; ++r)
-            if (std::abs(A[r][c]) > std::abs(A[piv][c])) piv = r;
-        std::swap(A[c], A[piv]);
-        std::swap(b[c], b[piv]);
-        for (size_t r = c + 1; r < p; ++r) {
-            const double f = A[r][c] / A[c][c];
-            for (size_t k = c; k < p; ++k) A[r][k] -= f * A[c][k];
-            b[r] -= f * b[c];
-        }
-    }
-    std::vector<double> x(p);
-    for (size_t r = p; r-- > 0;) {
-        double s = b[r];
-        for (size_t k = r + 1; k < p; ++k) s -= A[r][k] * x[k];
-        x[r] = s / A[r][r];
-    }
-    return x;
-}
 
 // The float64 optimum of the weighted loss over a linear model in d raw columns: least squares
 // (one solve) or BCE (Newton), in centred and scaled columns for conditioning, mapped back.
@@ -101,7 +78,7 @@ std::vector<double> weighted_optimum(const std::vector<float> &X, const std::vec
                 for (uint32_t b = 0; b < p; ++b) H[a][b] += w[i] * h * phi[a] * phi[b];
             }
         }
-        const std::vector<double> step = solve(H, g);
+        const std::vector<double> step = dsct::solve(H, g);
         for (uint32_t j = 0; j < p; ++j) th[j] -= step[j];
     }
     std::vector<double> raw(p);

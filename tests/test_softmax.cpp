@@ -42,28 +42,6 @@ struct Machines {
     }
 };
 
-std::vector<double> solve(std::vector<std::vector<double>> A, std::vector<double> b) {
-    const size_t p = b.size();
-    for (size_t c = 0; c < p; ++c) {
-        size_t piv = c;
-        for (size_t r = c + 1; r < p; ++r)
-            if (std::abs(A[r][c]) > std::abs(A[piv][c])) piv = r;
-        std::swap(A[c], A[piv]);
-        std::swap(b[c], b[piv]);
-        for (size_t r = c + 1; r < p; ++r) {
-            const double f = A[r][c] / A[c][c];
-            for (size_t k = c; k < p; ++k) A[r][k] -= f * A[c][k];
-            b[r] -= f * b[c];
-        }
-    }
-    std::vector<double> x(p);
-    for (size_t r = p; r-- > 0;) {
-        double s = b[r];
-        for (size_t k = r + 1; k < p; ++k) s -= A[r][k] * x[k];
-        x[r] = s / A[r][r];
-    }
-    return x;
-}
 
 // The float64 optimum of the weighted mean cross-entropy: Newton in centred and scaled columns
 // over classes 0..K-2 (class K-1's block fixed at 0), then centred over the classes and mapped
@@ -116,7 +94,7 @@ std::vector<double> softmax_optimum(const std::vector<float> &X, const std::vect
     std::vector<std::vector<double>> H;
     for (int it = 0; it < 50; ++it) {
         pass(g, H);
-        const std::vector<double> step = solve(H, g);
+        const std::vector<double> step = dsct::solve(H, g);
         for (uint32_t a = 0; a < pr; ++a) th[a] -= step[a];
     }
     *loss_out = pass(g, H);

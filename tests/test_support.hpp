@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -58,6 +59,30 @@ struct Loaded {
         REQUIRE(dsc_load(blob.data(), blob.size(), arena.data(), need, &m) == DSC_OK);
     }
 };
+
+// Solves the small symmetric system A x = b (Gaussian elimination, partial pivoting).
+inline std::vector<double> solve(std::vector<std::vector<double>> A, std::vector<double> b) {
+    const size_t p = b.size();
+    for (size_t c = 0; c < p; ++c) {
+        size_t piv = c;
+        for (size_t r = c + 1; r < p; ++r)
+            if (std::abs(A[r][c]) > std::abs(A[piv][c])) piv = r;
+        std::swap(A[c], A[piv]);
+        std::swap(b[c], b[piv]);
+        for (size_t r = c + 1; r < p; ++r) {
+            const double f = A[r][c] / A[c][c];
+            for (size_t k = c; k < p; ++k) A[r][k] -= f * A[c][k];
+            b[r] -= f * b[c];
+        }
+    }
+    std::vector<double> x(p);
+    for (size_t r = p; r-- > 0;) {
+        double s = b[r];
+        for (size_t k = r + 1; k < p; ++k) s -= A[r][k] * x[k];
+        x[r] = s / A[r][r];
+    }
+    return x;
+}
 
 // A model and the arena it lives in.
 struct Model {
