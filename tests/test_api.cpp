@@ -793,9 +793,11 @@ TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and
         const float X[2] = {0.0f, 1.0f}, y[2] = {0.0f, 1.0f};
         return m.status == DSC_OK && dsc_fit(m.m, X, y, 2, nullptr) != DSC_ERR_UNSUPPORTED;
     }();
-    const dsc_model_kind kinds[] = {DSC_LINEAR, DSC_LOGISTIC, DSC_POLYNOMIAL, DSC_LEGENDRE3};
+    const dsc_model_kind kinds[] = {DSC_LINEAR, DSC_LOGISTIC, DSC_POLYNOMIAL, DSC_LEGENDRE3, DSC_SOFTMAX};
     size_t checked = 0;
-    for (dsc_model_kind kind : kinds) {
+    for (dsc_model_kind kind : kinds)
+    for (uint32_t K : {0u, 3u, 7u}) {  // SOFTMAX's classes (0: the other kinds)
+        if ((kind == DSC_SOFTMAX) != (K != 0)) continue;
         const bool one_col = kind == DSC_POLYNOMIAL || kind == DSC_LEGENDRE3;
         for (uint32_t d : {1u, 2u, 7u, 8u, 32u, 255u, 300u}) {
             if (one_col && d != 1) continue;
@@ -812,6 +814,7 @@ TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and
                                         // stopping (all GD only)
                                         dsc_config c;
                                         dsc_config_init(&c, kind, d);
+                                        c.n_classes = K;
                                         c.alpha = extra == 1 ? 0.1f : 0.0f;
                                         c.average = extra == 2 ? 3u : 0u;
                                         c.early_stopping = extra == 3 ? 1u : 0u;
@@ -825,7 +828,8 @@ TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and
                                         if (dsc_check_config(&c) != nullptr) continue;
                                         const uint32_t p = kind == DSC_POLYNOMIAL ? degree + 1
                                                            : kind == DSC_LEGENDRE3 ? 4u
-                                                                                   : d + 1;
+                                                           : kind == DSC_SOFTMAX  ? K * (d + 1)
+                                                                                  : d + 1;
                                         const bool lr_auto = lr == 0.0f;
                                         const bool standardized =
                                             stdz == DSC_STANDARDIZE_ON ||
@@ -836,6 +840,7 @@ TEST_CASE("api: DSC_ARENA_BYTES equals dsc_arena_size for every kind, solver and
                                              batch == 0 && p <= DSC_NEWTON_AUTO_MAX_PARAMS &&
                                              extra == 0);
                                         CAPTURE(kind);
+                                        CAPTURE(K);
                                         CAPTURE(d);
                                         CAPTURE(degree);
                                         CAPTURE(batch);

@@ -774,6 +774,28 @@ TEST_CASE("blob: hostile fields are rejected even with a valid CRC") {
         hostile(leg3.blob, "n_features 3 for legendre3", [](Bytes &b) { wr32(b, off::n_features, 3); });
     }
 
+    SUBCASE("SOFTMAX: the class count in the degree slot") {
+        dsc_config sc;
+        dsc_config_init(&sc, DSC_SOFTMAX, 2);
+        sc.n_classes = 3;
+        sc.max_epochs = 5;
+        Model sm = create(sc);
+        const float X[12] = {0, 1, 1, 0, 2, 2, 1, 3, 3, 1, 0.5f, 2}, y[6] = {0, 1, 2, 0, 1, 2};
+        REQUIRE(dsc_fit(sm.m, X, y, 6, nullptr) == DSC_OK);
+        const Bytes smb = save(sm.m), smp = save_predictor(sm.m);
+        CHECK(rd32(smb, off::degree) == 3);
+        CHECK(rd32(smp, off::degree) == 3);
+        benign(smb, "SOFTMAX param value changed", [](Bytes &b) { wrf32(b, off::params_full, 0.5f); });
+        for (const Bytes *base : {&smb, &smp}) {
+            hostile(*base, "n_classes 1", [](Bytes &b) { wr32(b, off::degree, 1); });
+            hostile(*base, "n_classes 0", [](Bytes &b) { wr32(b, off::degree, 0); });
+            hostile(*base, "n_classes 257", [](Bytes &b) { wr32(b, off::degree, 257); });
+            hostile(*base, "n_classes 4 with 3 classes' parameters", [](Bytes &b) { wr32(b, off::degree, 4); });
+            hostile(*base, "n_classes 2^32-1", [](Bytes &b) { wr32(b, off::degree, 0xFFFFFFFFu); });
+            hostile(*base, "kind LOGISTIC with 3 blocks", [](Bytes &b) { wr32(b, off::kind, DSC_LOGISTIC); });
+        }
+    }
+
     SUBCASE("config") {
         hostile(lin_plain.blob, "reduction 2", [](Bytes &b) { wr32(b, off::reduction, 2); });
         hostile(lin_plain.blob, "reduction 2^32-1", [](Bytes &b) { wr32(b, off::reduction, 0xFFFFFFFFu); });

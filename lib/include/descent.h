@@ -380,7 +380,7 @@ size_t dsc_arena_size(const dsc_config *cfg);
  *                                 momentum SGD, batch 8, shuffled, explicit lr, raw GD
  *
  *   p             parameters: n_features + 1 (LINEAR, LOGISTIC), degree + 1 (POLYNOMIAL),
- *                 4 (LEGENDRE3)
+ *                 4 (LEGENDRE3), n_classes (n_features + 1) (SOFTMAX)
  *   n_features    input columns
  *   momentum      1 if cfg.momentum != 0
  *   batch_size    cfg.batch_size (0 = full batch)
