@@ -1002,6 +1002,36 @@ TEST_CASE("blob: a batch_size whose arena overflows 32 bits is a bad blob for bo
     CHECK(o.untouched);
 }
 
+TEST_CASE("blob: a CUDA model's blob loads on a CPU in exactly the arena dsc_load_arena_size gives") {
+    // lr = 0 on the CUDA backend trains raw GD; loaded here, the backend becomes AUTO, which with
+    // lr = 0 standardizes: a larger layout. Sizing must use the same config as loading
+    // (fuzz_load_crc found the two disagreeing: regression-cuda-blob-load-size).
+    dsc_config c;
+    dsc_config_init(&c, DSC_LINEAR, 3);
+    c.batch_size = 5;
+    Model M = create(c);
+    Bytes b = save(M.m);
+    wr32(b, off::backend, DSC_BACKEND_CUDA);
+    fix_crc(b);
+    size_t need = 0;
+    REQUIRE(dsc_load_arena_size(b.data(), b.size(), &need) == DSC_OK);
+    std::vector<uint64_t> arena(need / 8 + 1);
+    dsc_model *m = nullptr;
+    CHECK(dsc_load(b.data(), b.size(), arena.data(), need - 1, &m) == DSC_ERR_ARENA_TOO_SMALL);
+    REQUIRE(dsc_load(b.data(), b.size(), arena.data(), need, &m) == DSC_OK);
+    CHECK(save(m) == b);  // the blob's own backend is saved back
+    const float X[15] = {1, 2, 3, 2, 3, 4, 3, 4, 5, 4, 5, 7, 5, 6, 6}, y[5] = {1, 2, 3, 4, 5};
+    REQUIRE(dsc_fit(m, X, y, 5, nullptr) == DSC_OK);
+    // Trained here it is standardized (statistics measured) and still says CUDA: it loads too.
+    const Bytes again = save(m);
+    size_t need2 = 0;
+    REQUIRE(dsc_load_arena_size(again.data(), again.size(), &need2) == DSC_OK);
+    std::vector<uint64_t> arena2(need2 / 8 + 1);
+    dsc_model *m2 = nullptr;
+    REQUIRE(dsc_load(again.data(), again.size(), arena2.data(), need2, &m2) == DSC_OK);
+    CHECK(save(m2) == again);
+}
+
 TEST_CASE("blob: predictor blobs") {
     {
         dsc_config cfg;

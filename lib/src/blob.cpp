@@ -233,6 +233,18 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
 }
 
 // Everything a blob says, validated; the float arrays stay in the blob until placement.
+// The config a blob's model runs with. A blob carries no device arena, and may come from a
+// machine with other CPU features: a backend this machine cannot run here (CUDA included)
+// becomes AUTO. Validation, sizing and loading all use it, so they agree (with lr = 0, AUTO on
+// a CPU standardizes where CUDA never does: fuzz_load_crc found a CUDA blob sized for one
+// layout and loaded into the other). The blob's own value is kept for saving back, so a
+// load/save round trip is byte-identical.
+dsc_config as_loaded(const dsc_config &blob_cfg) {
+    dsc_config cfg = blob_cfg;
+    if (cfg.backend == DSC_BACKEND_CUDA || !kernels_for(cfg.backend)) cfg.backend = DSC_BACKEND_AUTO;
+    return cfg;
+}
+
 struct Parsed {
     dsc_config cfg;
     TrainState st;
@@ -358,10 +370,11 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     if (!p.full) probe.lr = 1.0f;
     if (check_config(&probe, nullptr) != DSC_OK) return DSC_ERR_BAD_MODEL_BLOB;
     Layout lay;
-    if (!compute_layout(c, !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (!compute_layout(as_loaded(c), !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.n_params != param_count(c)) return DSC_ERR_BAD_MODEL_BLOB;
-    // Statistics only where the config standardizes.
-    if (p.has_stats > 1 || (p.has_stats && !resolve(c).standardize)) return DSC_ERR_BAD_MODEL_BLOB;
+    // Statistics only where the model it loads into standardizes.
+    const Resolved run = resolve(as_loaded(c));
+    if (p.has_stats > 1 || (p.has_stats && !run.standardize)) return DSC_ERR_BAD_MODEL_BLOB;
     if (!(p.damping >= 0.0f) || !(p.damping <= 3.40282347e38f)) return DSC_ERR_BAD_MODEL_BLOB;
     // The penalized safeguard's objective: a loss plus a penalty, >= 0 or +inf before any (read
     // as bits: no float compare, which soft-float cores make a library call). NaN, negative.
@@ -374,7 +387,7 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     // and averaging begins only in a fit, which measures a standardized model's statistics.
 #ifndef DESCENT_NO_AVERAGE
     if (p.avg_count > p.seen || (p.avg_count && c.average == 0)) return DSC_ERR_BAD_MODEL_BLOB;
-    if (p.avg_count && resolve(c).standardize && !p.has_stats) return DSC_ERR_BAD_MODEL_BLOB;
+    if (p.avg_count && run.standardize && !p.has_stats) return DSC_ERR_BAD_MODEL_BLOB;
 #else  // check_config has refused config.average: no average can be under way
     if (p.avg_count) return DSC_ERR_BAD_MODEL_BLOB;
 #endif
@@ -432,6 +445,7 @@ void load_f32s(const uint8_t *src, uint32_t n, float *dst) {
     for (uint32_t j = 0; j < n; ++j) dst[j] = r.f32();
 }
 
+
 }  // namespace
 
 uint32_t crc32(const void *data, size_t len, uint32_t crc) {
@@ -485,7 +499,7 @@ dsc_status dsc_load_arena_size_cap(const void *blob, size_t len, uint32_t max_ta
     dsc_status s = parse(blob, len, &p);
     if (s != DSC_OK) return s;
     if (max_tasks > kMaxTasks) return DSC_ERR_INVALID_ARGUMENT;
-    dsc_config cfg = p.cfg;
+    dsc_config cfg = as_loaded(p.cfg);
     // Only whether a pool is set matters for sizing, not which.
     cfg.parallel_for = max_tasks ? reinterpret_cast<dsc_parallel_for_fn>(1) : nullptr;
     cfg.max_tasks = max_tasks;
@@ -516,11 +530,7 @@ dsc_status dsc_load_cap(const void *blob, size_t len, void *arena, size_t arena_
     Parsed p;
     dsc_status s = parse(blob, len, &p);
     if (s != DSC_OK) return s;
-    dsc_config cfg = p.cfg;
-    // A blob carries no device arena, and may come from a machine with other CPU features: a
-    // backend this machine cannot run here (CUDA included) becomes AUTO. The blob's own value
-    // is kept for saving back, so a load/save round trip is byte-identical.
-    if (cfg.backend == DSC_BACKEND_CUDA || !kernels_for(cfg.backend)) cfg.backend = DSC_BACKEND_AUTO;
+    dsc_config cfg = as_loaded(p.cfg);
     cfg.parallel_for = parallel_for;
     cfg.pool = parallel_for ? pool : nullptr;
     cfg.max_tasks = parallel_for ? max_tasks : cfg.max_tasks;
