@@ -17,13 +17,14 @@ ESTIMATORS = [
     descent.Legendre3Regression(),
 ]
 
-# The check fits 15 rows of 10 columns with integer weights (zeros among them) and compares
-# predictions at rtol=1e-7. Fewer distinct rows than the 11 parameters leave a set of optima:
+# The check (scikit-learn 1.9) fits 15 rows of 30 columns with integer weights (zeros among
+# them) and compares predictions at rtol=1e-7. Fewer distinct rows than the 31 parameters leave
+# a set of optima:
 # the weighted fit and the repeated rows reach different points of it (their fitted values on
 # the training rows agree to float32 rounding, ~1e-7; predictions elsewhere differ). Where
 # the optimum is unique, weighted and repeated fits agree within 1e-5
 # (test_sample_weights.py), not to 1e-7 in float32.
-FLOAT32_WEIGHTS = ("the check's 15 x 10 problem has fewer distinct rows than parameters: "
+FLOAT32_WEIGHTS = ("the check's 15 x 30 problem has fewer distinct rows than parameters: "
                    "weighted and repeated fits reach different optima of the same loss "
                    "(float32 fits also differ at ~1e-7, the check's rtol)")
 # LogisticRegression is multinomial for K > 2 classes (scikit-learn's multi_class tag), so the
