@@ -310,7 +310,7 @@ dsc_status dsc_loss(const dsc_model *m, const float *X, const float *y, size_t n
     if (s != DSC_OK) return s;
     if (data_in_model(m, X, y, n_samples) || in_model(m, loss, sizeof(*loss)))
         return DSC_ERR_INVALID_ARGUMENT;
-    *loss = (float)full_loss(m, fit_rows(m->cfg, X, y, n_samples));
+    *loss = (float)full_loss(m, fit_rows(m->cfg, X, y, n_samples), (double)n_samples);
     return DSC_OK;
 }
 
@@ -329,7 +329,7 @@ dsc_status dsc_loss_weighted(const dsc_model *m, const float *X, const float *y,
     FitRows all;
     set_fit_rows(&all, m->cfg, X, y, n_samples, sample_weight);
     if ((s = check_weights(m->cfg, sample_weight, n_samples, false, &all, nullptr)) != DSC_OK) return s;
-    *loss = (float)full_loss(m, all);
+    *loss = (float)full_loss(m, all, all.w_all);
     return DSC_OK;
 #endif
 }
@@ -374,15 +374,13 @@ dsc_status dsc_predict_label(const dsc_model *m, const float *X, size_t n_sample
 
 dsc_status dsc_predict_proba(const dsc_model *m, const float *X, size_t n_samples, float *out,
                              size_t out_count) {
-    if (!valid(m) || !X || !out || n_samples == 0) return DSC_ERR_INVALID_ARGUMENT;
-    const size_t K = m->cfg.kind == DSC_SOFTMAX ? m->cfg.n_classes : 2;
+    dsc_status s = check_rows(m, X, n_samples, out);  // X, and out's first n floats
+    if (s != DSC_OK) return s;
     if (m->cfg.kind != DSC_LOGISTIC && m->cfg.kind != DSC_SOFTMAX) return DSC_ERR_UNSUPPORTED;
-    if (n_samples > SIZE_MAX / sizeof(float) / m->cfg.n_features || n_samples > SIZE_MAX / sizeof(float) / K)
-        return DSC_ERR_SIZE_OVERFLOW;
+    const size_t K = m->cfg.kind == DSC_SOFTMAX ? m->cfg.n_classes : 2;
+    if (n_samples > SIZE_MAX / sizeof(float) / K) return DSC_ERR_SIZE_OVERFLOW;
     if (out_count < n_samples * K) return DSC_ERR_BUFFER_TOO_SMALL;
-    if (in_model(m, X, n_samples * m->cfg.n_features * sizeof(float)) ||
-        in_model(m, out, n_samples * K * sizeof(float)))
-        return DSC_ERR_INVALID_ARGUMENT;
+    if (in_model(m, out, n_samples * K * sizeof(float))) return DSC_ERR_INVALID_ARGUMENT;
     if (m->cfg.kind == DSC_LOGISTIC) {
         // The probabilities into the first n floats, then spread from the end (row i's pair
         // lands at 2i >= i, past everything still to be read).

@@ -364,8 +364,7 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     // A saved backend may not exist on the loading machine: the blob stays portable, the
     // model runs on the best path available here.
     if (c.backend > DSC_BACKEND_CUDA) return DSC_ERR_BAD_MODEL_BLOB;
-    dsc_config probe = c;
-    if (!kernels_for(probe.backend)) probe.backend = DSC_BACKEND_AUTO;
+    dsc_config probe = as_loaded(c);
     // A predictor carries no optimizer settings: validate its shape with a trainable rate.
     if (!p.full) probe.lr = 1.0f;
     if (check_config(&probe, nullptr) != DSC_OK) return DSC_ERR_BAD_MODEL_BLOB;

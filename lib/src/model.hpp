@@ -298,8 +298,9 @@ void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss);
 double fit_loss(dsc_model *m, const FitRows &all);
 // Loss of the current params on all rows, reduced per cfg.reduction.
 // Loss of the current params on a row set (fit_rows: with its class and sample weights),
-// reduced per cfg.reduction (MEAN over the sample weights' sum when it has them).
-double full_loss(const dsc_model *m, const RowSet &rs);
+// reduced per cfg.reduction: MEAN divides by mean_div (the row count, or the sample weights'
+// sum, which check_weights has already taken).
+double full_loss(const dsc_model *m, const RowSet &rs, double mean_div);
 
 // scaling.cpp: the standardization statistics and the linear maps between raw and
 // standardized parameters (theta_raw = M theta_std).

@@ -530,7 +530,7 @@ void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss) {
 
 // The loss of a fit's rows at the parameters (all ranks' rows when distributed).
 double fit_loss(dsc_model *m, const FitRows &all) {
-    if (!distributed(m)) return full_loss(m, all);
+    if (!distributed(m)) return full_loss(m, all, fit_weight(m, all));
     const uint64_t key0 = m->row0 / kChunkRows;
     for (size_t first = 0; first < all.count; first += kChunkRows) {
         const size_t cnt = all.count - first < kChunkRows ? all.count - first : kChunkRows;
@@ -550,20 +550,14 @@ double fit_loss(dsc_model *m, const FitRows &all) {
     return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / (double)m->rows_total : loss;
 }
 
-double full_loss(const dsc_model *m, const RowSet &rs) {
+double full_loss(const dsc_model *m, const RowSet &rs, double mean_div) {
     const size_t n = rs.count;
     double loss = 0.0;
     for (size_t first = 0; first < n; first += kChunkRows) {
         const size_t cnt = n - first < kChunkRows ? n - first : kChunkRows;
         loss += loss_rows(m, sub_rows(rs, first, cnt), published(m));
     }
-    if (m->cfg.reduction != DSC_REDUCTION_MEAN) return loss;
-    if (const float *w = sample_w(rs)) {  // the weighted mean: over the weights' sum
-        double ws = 0.0;
-        for (size_t i = 0; i < n; ++i) ws += (double)w[i];
-        return loss / ws;
-    }
-    return loss / (double)n;
+    return m->cfg.reduction == DSC_REDUCTION_MEAN ? loss / mean_div : loss;
 }
 
 // Rows first..first+cnt-1 of this epoch's shuffled order. The permutation is rebuilt per
