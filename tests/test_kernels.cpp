@@ -420,6 +420,56 @@ TEST_CASE("vectorized exp and log1p are accurate to a few ulp") {
     }
 }
 
+#ifndef DESCENT_NO_NEWTON
+// The logistic curvature pass's row terms in double (loss, derivative, second derivative): the
+// scalar path uses libm; the SIMD paths their own vector exp and log1p. One row per call, z = x
+// (theta = [0, 1]) swept over [-800, 800] and tiny values, against long double. The loss is
+// max(z, 0) + log1p(e^-|z|) - y z on every path, so its error is measured against the mass of
+// those terms (the subtraction cancels when y = 1 and z >> 0); g and h against themselves.
+// Below z = -708 the SIMD exp clamps to e^-708: an absolute 1e-300.
+TEST_CASE("curvature pass BCE row terms are accurate in double on every path") {
+    std::vector<float> zs;
+    const int N = 40000;
+    for (int i = -N; i <= N; ++i) zs.push_back((float)(800.0 * i / N));
+    for (float t = 1e-30f; t < 1.0f; t *= 3.1f) {
+        zs.push_back(t);
+        zs.push_back(-t);
+    }
+    std::vector<const dsc::KernelTable *> tables = {&dsc::kScalarKernels};
+    for (const Path &p : simd_paths()) tables.push_back(dsc::kernels_for(p.backend));
+    const float theta[2] = {0.0f, 1.0f};
+    const double eps = std::ldexp(1.0, -52);
+    for (const dsc::KernelTable *k : tables) {
+        double lmax = 0, gmax = 0, hmax = 0;  // in ulps (of the mass, of g, of h)
+        for (float zf : zs) {
+            for (float yf : {0.0f, 1.0f}) {
+                const dsc::RowSet rs = {&zf, &yf, nullptr, 0, 1, 1};
+                double sc[2], g[2], h[3], l;
+                k->curv_linear_bce(rs, dsc::ColumnMap{nullptr, nullptr}, theta, 0, sc, g, h, &l);
+                const long double z = zf, y = yf;
+                const long double t = expl(-fabsl(z)), q = t / (1 + t);
+                const long double gr = z >= 0 ? (1 - y) - q : q - y, hr = q / (1 + t);
+                const long double lr = ((z > 0 ? z : 0) + log1pl(t)) - y * z;
+                const long double mass = (z > 0 ? z : 0) + log1pl(t) + fabsl(y * z);
+                const double abs_floor = 1e-300;
+                auto ulps = [&](double got, long double want, long double scale) {
+                    const long double err = fabsl((long double)got - want);
+                    return err <= abs_floor ? 0.0 : (double)(err / (scale * eps));
+                };
+                lmax = std::max(lmax, ulps(l, lr, mass));
+                gmax = std::max(gmax, ulps(g[0], gr, fabsl(gr)));
+                hmax = std::max(hmax, ulps(h[0], hr, hr));
+            }
+        }
+        MESSAGE(std::string(k->name), ": BCE row terms in double, max error: loss ", lmax,
+                " ulp of its mass, derivative ", gmax, " ulp, second derivative ", hmax, " ulp");
+        CHECK(lmax <= 4.0);
+        CHECK(gmax <= 4.0);
+        CHECK(hmax <= 4.0);
+    }
+}
+#endif
+
 TEST_CASE("100-epoch training runs agree across paths and repeat bit for bit") {
     struct Setup {
         const char *name;
