@@ -319,7 +319,7 @@ TEST_CASE("SIMD column statistics equal scalar bit for bit, on physical-unit col
         const dsc::KernelTable &k = *dsc::kernels_for(path.backend);
         const std::string path_name = path.name;
         CAPTURE(path_name);
-        for (uint32_t cols : {1u, 2u, 3u, 5u, 8u, 9u, 17u, 33u}) {
+        for (uint32_t cols : {1u, 2u, 3u, 5u, 8u, 9u, 17u, 33u, 42u, 70u}) {
             for (size_t n : {1u, 2u, 7u, 300u}) {
                 CAPTURE(cols);
                 CAPTURE(n);
