@@ -232,7 +232,6 @@ dsc_status write_blob(const dsc_model *m, bool full_form, void *buf, size_t cap,
     return DSC_OK;
 }
 
-// Everything a blob says, validated; the float arrays stay in the blob until placement.
 // The config a blob's model runs with. A blob carries no device arena, and may come from a
 // machine with other CPU features: a backend this machine cannot run here (CUDA included)
 // becomes AUTO. Validation, sizing and loading all use it, so they agree (with lr = 0, AUTO on
@@ -245,6 +244,7 @@ dsc_config as_loaded(const dsc_config &blob_cfg) {
     return cfg;
 }
 
+// Everything a blob says, validated; the float arrays stay in the blob until placement.
 struct Parsed {
     dsc_config cfg;
     TrainState st;
@@ -364,15 +364,16 @@ dsc_status parse(const void *blob, size_t len, Parsed *out) {
     // A saved backend may not exist on the loading machine: the blob stays portable, the
     // model runs on the best path available here.
     if (c.backend > DSC_BACKEND_CUDA) return DSC_ERR_BAD_MODEL_BLOB;
-    dsc_config probe = as_loaded(c);
+    const dsc_config loaded = as_loaded(c);
+    dsc_config probe = loaded;
     // A predictor carries no optimizer settings: validate its shape with a trainable rate.
     if (!p.full) probe.lr = 1.0f;
     if (check_config(&probe, nullptr) != DSC_OK) return DSC_ERR_BAD_MODEL_BLOB;
     Layout lay;
-    if (!compute_layout(as_loaded(c), !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
+    if (!compute_layout(loaded, !p.full, &lay)) return DSC_ERR_BAD_MODEL_BLOB;
     if (p.n_params != param_count(c)) return DSC_ERR_BAD_MODEL_BLOB;
     // Statistics only where the model it loads into standardizes.
-    const Resolved run = resolve(as_loaded(c));
+    const Resolved run = resolve(loaded);
     if (p.has_stats > 1 || (p.has_stats && !run.standardize)) return DSC_ERR_BAD_MODEL_BLOB;
     if (!(p.damping >= 0.0f) || !(p.damping <= 3.40282347e38f)) return DSC_ERR_BAD_MODEL_BLOB;
     // The penalized safeguard's objective: a loss plus a penalty, >= 0 or +inf before any (read
@@ -443,7 +444,6 @@ void load_f32s(const uint8_t *src, uint32_t n, float *dst) {
     Reader r{src, (size_t)n * 4};
     for (uint32_t j = 0; j < n; ++j) dst[j] = r.f32();
 }
-
 
 }  // namespace
 

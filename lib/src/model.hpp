@@ -296,7 +296,6 @@ dsc_status fit(dsc_model *m, const FitRows &all, dsc_fit_report *rep);
 void lossgrad_pass(dsc_model *m, const RowSet &rs, double *grad, double *loss);
 // The loss at the current params of a fit's rows (all ranks' when distributed), reduced.
 double fit_loss(dsc_model *m, const FitRows &all);
-// Loss of the current params on all rows, reduced per cfg.reduction.
 // Loss of the current params on a row set (fit_rows: with its class and sample weights),
 // reduced per cfg.reduction: MEAN divides by mean_div (the row count, or the sample weights'
 // sum, which check_weights has already taken).
