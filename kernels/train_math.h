@@ -13,14 +13,26 @@
 namespace dsc {
 
 // ---- shuffle -----------------------------------------------------------------------------
-// Per-epoch shuffling without memory proportional to n: a keyed 4-round Feistel network is a
-// bijection on [0, 2^(2h)) with 2^(2h) >= n; cycle walking (re-applying it until the value
-// falls below n) restricts it to a bijection of [0, n). Integer arithmetic only, so every
-// platform and the GPU produce the same order for the same (seed, epoch).
+// Per-epoch shuffling without memory proportional to n: a keyed Feistel network is a bijection
+// on [0, 2^bits), 2^bits the smallest power of two >= n (bits >= 2); cycle walking (re-applying
+// it until the value falls below n) restricts it to a bijection of [0, n).
+// - The two halves are floor(bits/2) and ceil(bits/2) bits wide and trade places each round,
+//   so the domain is under 2n and a walk takes fewer than 2 tries on average (a balanced
+//   network needs an even bit count: up to 4 tries).
+// - Row counts are 32-bit (n <= 2^32), so a half is at most 16 bits and the round function is
+//   a 32-bit hash (one multiply instruction on a 32-bit microcontroller, where a 64-bit
+//   multiply is several).
+// - Rounds: 4 from 11 bits up; small domains take more (8 up to 10 bits, 16 up to 4 bits),
+//   because 4 rounds on a few bits leave the order measurably non-uniform (test_shuffle's
+//   chi-square test of positions and of pairs).
+// Integer arithmetic only, so every platform and the GPU produce the same order for the same
+// (seed, epoch).
 struct Permutation {
     uint64_t n;
-    uint64_t keys[4];
-    uint32_t half_bits;
+    uint32_t keys[4];  // round k's key: keys[k % 4] ^ (k / 4) * 0x9E3779B9
+    uint32_t lo_bits;  // width of the low half (ceil(bits / 2))
+    uint32_t hi_bits;  // width of the high half (floor(bits / 2))
+    uint32_t rounds;   // even: the halves end at their starting widths
 };
 
 DSC_HD uint64_t splitmix64(uint64_t x) {
@@ -30,94 +42,107 @@ DSC_HD uint64_t splitmix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
+// n <= 2^32 (callers hold 32-bit row indices).
 DSC_HD void permutation_init(Permutation *p, uint64_t n, uint64_t seed, uint64_t epoch) {
     p->n = n;
     uint32_t bits = 2;
-    while (bits < 64 && (1ull << bits) < n) ++bits;
-    if (bits & 1u) ++bits;
-    p->half_bits = bits / 2;
+    while (bits < 32 && (1ull << bits) < n) ++bits;
+    p->hi_bits = bits / 2;
+    p->lo_bits = bits - bits / 2;
+    p->rounds = bits <= 4 ? 16u : bits <= 10 ? 8u : 4u;
     uint64_t k = splitmix64(seed ^ splitmix64(epoch + 0x5851F42D4C957F2Dull));
-    for (int i = 0; i < 4; ++i) p->keys[i] = k = splitmix64(k);
+    for (int i = 0; i < 4; ++i) {
+        k = splitmix64(k);
+        p->keys[i] = (uint32_t)(k >> 32);
+    }
+}
+
+// One pass of the network: x = (high, low) -> (low, high ^ F(low)) per round, F(r) =
+// mix32(r ^ key) cut to the high half's width, mix32 the 32-bit multiply-xorshift hash
+// x ^= x >> 16; x *= 0x7FEB352D; x ^= x >> 15; x *= 0x846CA68B; x ^= x >> 16 (Wellons'
+// "lowbias32" constants, found by search for low bias). kRounds: the round count when known at compile
+// time (the 4-round loop then unrolls with constant widths), 0 to read it from p.
+template <uint32_t kRounds>
+DSC_HD uint32_t feistel(const Permutation &p, uint32_t x) {
+    const uint32_t rounds = kRounds ? kRounds : p.rounds;
+    uint32_t wl = p.lo_bits, wh = p.hi_bits;
+    uint32_t l = x >> wl, r = x & ((1u << wl) - 1u);
+#pragma GCC unroll 4
+    for (uint32_t k = 0; k < rounds; ++k) {
+        const uint32_t key = p.keys[k & 3u] ^ (k >> 2) * 0x9E3779B9u;
+        // mix32(r ^ key), its first step folded into the key: r < 2^16, so
+        // (r ^ key) >> 16 == key >> 16.
+        uint32_t h = r ^ key ^ (key >> 16);
+        h *= 0x7FEB352Du;
+        h ^= h >> 15;
+        h *= 0x846CA68Bu;
+        const uint32_t t = l ^ ((h ^ (h >> 16)) & ((1u << wh) - 1u));
+        l = r;
+        r = t;
+        const uint32_t w = wl;
+        wl = wh;
+        wh = w;
+    }
+    return (l << wl) | r;
 }
 
 DSC_HD uint64_t permutation_apply(const Permutation &p, uint64_t i) {
-    const uint64_t mask = (1ull << p.half_bits) - 1;
-    uint64_t x = i;
-    do {
-        uint64_t l = x >> p.half_bits, r = x & mask;
-        for (int k = 0; k < 4; ++k) {
-            const uint64_t f = splitmix64(r ^ p.keys[k]) & mask;
-            const uint64_t nl = r;
-            r = l ^ f;
-            l = nl;
-        }
-        x = (l << p.half_bits) | r;
-    } while (x >= p.n);
+    uint32_t x = (uint32_t)i;
+    do x = feistel<0>(p, x);
+    while (x >= p.n);
     return x;
 }
 
-// One Feistel pass (4 rounds) of permutation_apply's cycle walk on four values at once, written
-// out lane by lane so the compiler keeps them in scalar registers (a loop over lanes gets
-// vectorized with 64-bit multiplies the baseline ISA lacks) and their hash chains overlap.
-DSC_HD void feistel4(const Permutation &p, uint64_t *x) {
-    const uint64_t mask = (1ull << p.half_bits) - 1;
-    const uint32_t hb = p.half_bits;
-    uint64_t l0 = x[0] >> hb, r0 = x[0] & mask, l1 = x[1] >> hb, r1 = x[1] & mask;
-    uint64_t l2 = x[2] >> hb, r2 = x[2] & mask, l3 = x[3] >> hb, r3 = x[3] & mask;
-    for (int q = 0; q < 4; ++q) {
-        const uint64_t key = p.keys[q];
-        const uint64_t f0 = splitmix64(r0 ^ key) & mask, f1 = splitmix64(r1 ^ key) & mask;
-        const uint64_t f2 = splitmix64(r2 ^ key) & mask, f3 = splitmix64(r3 ^ key) & mask;
-        uint64_t t = r0;
-        r0 = l0 ^ f0;
-        l0 = t;
-        t = r1;
-        r1 = l1 ^ f1;
-        l1 = t;
-        t = r2;
-        r2 = l2 ^ f2;
-        l2 = t;
-        t = r3;
-        r3 = l3 ^ f3;
-        l3 = t;
+// out[i] = permutation_apply(p, first + i) for i < cnt: the same values, 64 positions at a
+// time. The first try of every position runs as one loop of independent hash chains; the
+// positions that landed outside [0, n) are listed (branch-free: landing inside is a coin flip
+// no predictor can learn) and walk on together, each sweep over the shorter list. GCC must
+// not vectorize these loops: the baseline ISA has no 32-bit vector multiply, and its
+// emulation measured 2-3x slower than scalar code.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define DSC_NO_VECTORIZE __attribute__((optimize("no-tree-vectorize")))
+#else
+#define DSC_NO_VECTORIZE
+#endif
+template <uint32_t kRounds>
+DSC_NO_VECTORIZE DSC_HD void permutation_sweeps(const Permutation &p, uint64_t first, size_t cnt, uint32_t *out) {
+    constexpr size_t kGroup = 64;
+    const Permutation q = p;  // a local copy: the stores to out cannot alias its keys
+    uint8_t todo[kGroup];
+    for (size_t base = 0; base < cnt; base += kGroup) {
+        const size_t c = cnt - base < kGroup ? cnt - base : kGroup;
+        uint32_t *o = out + base;
+        const uint32_t x0 = (uint32_t)(first + base);
+        size_t m = 0;
+#pragma GCC unroll 4
+        for (size_t i = 0; i < c; ++i) {
+            const uint32_t y = feistel<kRounds>(q, x0 + (uint32_t)i);
+            o[i] = y;
+            todo[m] = (uint8_t)i;
+            m += y >= q.n;
+        }
+        while (m) {
+            size_t m2 = 0;
+            for (size_t j = 0; j < m; ++j) {
+                const uint8_t i = todo[j];
+                const uint32_t y = feistel<kRounds>(q, o[i]);
+                o[i] = y;
+                todo[m2] = i;
+                m2 += y >= q.n;
+            }
+            m = m2;
+        }
     }
-    x[0] = (l0 << hb) | r0;
-    x[1] = (l1 << hb) | r1;
-    x[2] = (l2 << hb) | r2;
-    x[3] = (l3 << hb) | r3;
 }
 
-// out[i] = permutation_apply(p, first + i) for i < cnt: the same values, four evaluations at a
-// time in lockstep (a minibatch's indices were most of a batch-32 SGD step's time). A lane whose
-// value lands outside [0, n) walks again; lanes already inside keep theirs.
-// On 32-bit targets (microcontrollers) four 64-bit lanes do not fit the register file: the
-// spills cost ~200 bytes of dsc_fit's stack on a Cortex-M4, so there the indices are evaluated
-// one at a time (the same values).
+// On 32-bit targets (microcontrollers) the list costs dsc_fit's stack, so there the indices
+// are evaluated one at a time (the same values).
 DSC_HD void permutation_apply_batch(const Permutation &p, uint64_t first, size_t cnt, uint32_t *out) {
 #if defined(__SIZEOF_POINTER__) && __SIZEOF_POINTER__ < 8
     for (size_t i = 0; i < cnt; ++i) out[i] = (uint32_t)permutation_apply(p, first + i);
 #else
-    for (size_t base = 0; base < cnt; base += 4) {
-        uint64_t x[4], y[4];
-        uint32_t pending = 0;
-        for (size_t k = 0; k < 4; ++k) {
-            const bool used = base + k < cnt;  // lanes past the batch repeat its first index
-            x[k] = first + base + (used ? k : 0);
-            pending |= (uint32_t)used << k;
-        }
-        while (pending) {
-            for (size_t k = 0; k < 4; ++k) y[k] = x[k];
-            feistel4(p, y);
-            // Branch-free: whether a walk lands inside is a coin flip no predictor can learn.
-            for (size_t k = 0; k < 4; ++k) {
-                const uint32_t live = (pending >> k) & 1u;
-                const uint64_t sel = 0 - (uint64_t)live;
-                x[k] = (y[k] & sel) | (x[k] & ~sel);
-                pending &= ~((live & (uint32_t)(y[k] < p.n)) << k);
-            }
-        }
-        for (size_t k = 0; k < 4 && base + k < cnt; ++k) out[base + k] = (uint32_t)x[k];
-    }
+    if (p.rounds == 4) permutation_sweeps<4>(p, first, cnt, out);
+    else permutation_sweeps<0>(p, first, cnt, out);
 #endif
 }
 

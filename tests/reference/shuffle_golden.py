@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Independent Python implementation of descent's per-epoch shuffle (lib/src/shuffle.cpp),
-written from its specification: a 4-round keyed Feistel network on 2h-bit values (the
-smallest even bit count >= 2 with 2^bits >= n), round function splitmix64(r ^ key) masked to
-h bits, keys chained by splitmix64 from splitmix64(seed ^ splitmix64(epoch + C)), and cycle
-walking into [0, n). Prints tests/reference/shuffle_golden.h; any interpreter gives the same
-bytes (run with: python3 tests/reference/shuffle_golden.py > tests/reference/shuffle_golden.h).
+"""Independent Python implementation of descent's per-epoch shuffle (kernels/train_math.h),
+written from its specification: a keyed Feistel network on values of `bits` bits (the
+smallest bits >= 2 with 2^bits >= n, at most 32), split into a high half of floor(bits/2) bits
+and a low half of ceil(bits/2) bits; each round maps (high, low) to (low, high ^ F(low)), the
+halves trading widths, with F(r) = mix32(r ^ key) masked to the high half's width, where
+mix32 is the 32-bit multiply-xorshift hash x ^= x >> 16; x *= 0x7FEB352D; x ^= x >> 15;
+x *= 0x846CA68B; x ^= x >> 16. Rounds: 16 for bits <= 4, 8 for bits <= 10, else 4. Round k's
+key is keys[k % 4] ^ (k // 4) * 0x9E3779B9 (32 bits), the four keys being the high words of a
+splitmix64 chain started at splitmix64(seed ^ splitmix64(epoch + C)); cycle walking restricts
+the network to [0, n). Prints tests/reference/shuffle_golden.h; any interpreter gives the same bytes
+(run with: python3 tests/reference/shuffle_golden.py > tests/reference/shuffle_golden.h).
 """
 M = (1 << 64) - 1
+M32 = (1 << 32) - 1
 
 
 def splitmix64(x):
@@ -16,29 +22,40 @@ def splitmix64(x):
     return x ^ (x >> 31)
 
 
+def mix32(x):
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & M32
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & M32
+    return x ^ (x >> 16)
+
+
 def permutation(n, seed, epoch):
     bits = 2
-    while bits < 64 and (1 << bits) < n:
+    while bits < 32 and (1 << bits) < n:
         bits += 1
-    if bits & 1:
-        bits += 1
-    half = bits // 2
+    hi, lo = bits // 2, bits - bits // 2
+    rounds = 16 if bits <= 4 else 8 if bits <= 10 else 4
     k = splitmix64(seed ^ splitmix64((epoch + 0x5851F42D4C957F2D) & M))
     keys = []
     for _ in range(4):
         k = splitmix64(k)
-        keys.append(k)
-    mask = (1 << half) - 1
+        keys.append(k >> 32)
+
+    def network(x):
+        wh, wl = hi, lo  # widths of the high and low halves
+        h, l = x >> wl, x & ((1 << wl) - 1)
+        for k in range(rounds):
+            key = keys[k % 4] ^ (((k // 4) * 0x9E3779B9) & M32)
+            h, l = l, h ^ (mix32(l ^ key) & ((1 << wh) - 1))
+            wh, wl = wl, wh
+        return (h << wl) | l
 
     def apply(i):
-        x = i
-        while True:
-            l, r = x >> half, x & mask
-            for key in keys:
-                l, r = r, l ^ (splitmix64(r ^ key) & mask)
-            x = (l << half) | r
-            if x < n:
-                return x
+        x = network(i)
+        while x >= n:
+            x = network(x)
+        return x
 
     return apply
 
