@@ -70,14 +70,14 @@ DSC_HD void permutation_init(Permutation *p, uint64_t n, uint64_t seed, uint64_t
 // One pass of the network: x = (high, low) -> (low, high ^ F(low)) per round, F(r) =
 // mix32(r ^ key) cut to the high half's width, mix32 the 32-bit multiply-xorshift hash
 // x ^= x >> 16; x *= 0x7FEB352D; x ^= x >> 15; x *= 0x846CA68B; x ^= x >> 16 (Wellons'
-// "lowbias32" constants, found by search for low bias). kRounds: the round count when known at compile
-// time (the 4-round loop then unrolls with constant widths), 0 to read it from p.
+// "lowbias32" constants, found by search for low bias). kRounds: the round count when known
+// at compile time (the 4-round loop then unrolls with constant widths), 0 to read it from p.
 template <uint32_t kRounds>
 DSC_HD uint32_t feistel(const Permutation &p, uint32_t x) {
     const uint32_t rounds = kRounds ? kRounds : p.rounds;
     uint32_t wl = p.lo_bits, wh = p.hi_bits;
     uint32_t l = x >> wl, r = x & ((1u << wl) - 1u);
-DSC_UNROLL4
+    DSC_UNROLL4
     for (uint32_t k = 0; k < rounds; ++k) {
         const uint32_t key = p.keys[k & 3u] ^ (k >> 2) * 0x9E3779B9u;
         // mix32(r ^ key), its first step folded into the key: r < 2^16, so
@@ -115,7 +115,8 @@ DSC_HD uint64_t permutation_apply(const Permutation &p, uint64_t i) {
 #define DSC_NO_VECTORIZE
 #endif
 template <uint32_t kRounds>
-DSC_NO_VECTORIZE DSC_HD void permutation_sweeps(const Permutation &p, uint64_t first, size_t cnt, uint32_t *out) {
+DSC_NO_VECTORIZE DSC_HD void permutation_sweeps(const Permutation &p, uint64_t first, size_t cnt,
+                                                uint32_t *out) {
     constexpr size_t kGroup = 64;
     const Permutation q = p;  // a local copy: the stores to out cannot alias its keys
     uint8_t todo[kGroup] = {};
@@ -125,7 +126,7 @@ DSC_NO_VECTORIZE DSC_HD void permutation_sweeps(const Permutation &p, uint64_t f
         uint32_t *o = out + base;
         const uint32_t x0 = (uint32_t)(first + base);
         size_t m = 0;
-DSC_UNROLL4
+        DSC_UNROLL4
         for (size_t i = 0; i < c; ++i) {
             const uint32_t y = feistel<kRounds>(q, x0 + (uint32_t)i);
             o[i] = y;
