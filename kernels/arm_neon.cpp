@@ -51,6 +51,25 @@ inline V vgather_stride(const float *p, int s, int m) {
     float t[W] = {p[0], m > 1 ? p[s] : 0.0f, m > 2 ? p[2 * s] : 0.0f, m > 3 ? p[3 * s] : 0.0f};
     return vld1q_f32(t);
 }
+// W contiguous rows of d floats as d column vectors: NEON's de-interleaving loads (d < W = 4).
+inline bool vcols_fast(uint32_t) { return; }
+template <class Take>
+inline void vload_cols(const float *p, uint32_t d, Take take) {
+    if (d == 1) {
+        take(0u, vld1q_f32(p));
+    } else if (d == 2) {
+        const float32x4x2_t t = vld2q_f32(p);
+        take(0u, t.val[0]);
+        take(1u, t.val[1]);
+    } else if (d == 3) {
+        const float32x4x3_t t = vld3q_f32(p);
+        take(0u, t.val[0]);
+        take(1u, t.val[1]);
+        take(2u, t.val[2]);
+    } else {
+        for (uint32_t j = 0; j < d; ++j) take(j, vgather_stride(p + j, (int)d, W));
+    }
+}
 inline void vprefetch(const void *p) { __builtin_prefetch(p); }
 
 #include "simd_body.inc"

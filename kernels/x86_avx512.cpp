@@ -63,6 +63,43 @@ inline V vgather_stride(const float *p, int s, int m) {
     if (m == W) return _mm512_i32gather_ps(idx, p, 4);
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail_mask(m), idx, p, 4);
 }
+// W contiguous rows of D floats (16 D floats, D vectors) as D column vectors: column j's lane i
+// is flat element i D + j, taken from the vector pair (2q, 2q + 1) that holds it by a
+// two-source permute (which reads the index's low 5 bits), pairs after the first merged by
+// mask: D ceil(D / 2) permutes for 16 rows, where strided gathers cost D slow gathers.
+template <int D, class Take>
+inline void cols_perm(const float *p, Take take) {
+    V s[D + (D & 1)];
+    for (int k = 0; k < D; ++k) s[k] = _mm512_loadu_ps(p + 16 * k);
+    if (D & 1) s[D] = s[D - 1];
+    const __m512i base = _mm512_setr_epi32(0, D, 2 * D, 3 * D, 4 * D, 5 * D, 6 * D, 7 * D, 8 * D,
+                                           9 * D, 10 * D, 11 * D, 12 * D, 13 * D, 14 * D, 15 * D);
+    for (int j = 0; j < D; ++j) {
+        const __m512i idx = _mm512_add_epi32(base, _mm512_set1_epi32(j));
+        const __m512i pair = _mm512_srli_epi32(idx, 5);
+        V col = _mm512_permutex2var_ps(s[0], idx, s[1]);
+        for (int q = 1; 2 * q < D; ++q) {
+            const __mmask16 k = _mm512_cmpeq_epi32_mask(pair, _mm512_set1_epi32(q));
+            col = _mm512_mask_mov_ps(col, k, _mm512_permutex2var_ps(s[2 * q], idx, s[2 * q + 1]));
+        }
+        take((uint32_t)j, col);
+    }
+}
+// Up to 6 columns: the D ceil(D / 2) permutes grow past D gathers beyond.
+inline bool vcols_fast(uint32_t d) { return d <= 6; }
+template <class Take>
+inline void vload_cols(const float *p, uint32_t d, Take take) {
+    switch (d) {
+        case 1: take(0u, _mm512_loadu_ps(p)); return;
+        case 2: cols_perm<2>(p, take); return;
+        case 3: cols_perm<3>(p, take); return;
+        case 4: cols_perm<4>(p, take); return;
+        case 5: cols_perm<5>(p, take); return;
+        case 6: cols_perm<6>(p, take); return;
+        default:
+            for (uint32_t j = 0; j < d; ++j) take(j, vgather_stride(p + j, (int)d, W));
+    }
+}
 inline void vprefetch(const void *p) { _mm_prefetch(static_cast<const char *>(p), _MM_HINT_T0); }
 
 #include "simd_body.inc"

@@ -68,6 +68,29 @@ inline V vreduce_rows(const V *v) {
 inline V vgather_stride(const float *p, int s, int m) {
     return _mm_setr_ps(p[0], m > 1 ? p[s] : 0.0f, m > 2 ? p[2 * s] : 0.0f, m > 3 ? p[3 * s] : 0.0f);
 }
+// W contiguous rows of d floats as d column vectors (d < W = 4: all by loads and shuffles).
+inline bool vcols_fast(uint32_t) { return true; }
+template <class Take>
+inline void vload_cols(const float *p, uint32_t d, Take take) {
+    if (d == 1) {
+        take(0u, _mm_loadu_ps(p));
+    } else if (d == 2) {  // u = a0 b0 a1 b1, v = a2 b2 a3 b3
+        const V u = _mm_loadu_ps(p), v = _mm_loadu_ps(p + 4);
+        take(0u, _mm_shuffle_ps(u, v, _MM_SHUFFLE(2, 0, 2, 0)));
+        take(1u, _mm_shuffle_ps(u, v, _MM_SHUFFLE(3, 1, 3, 1)));
+    } else if (d == 3) {  // u = a0 b0 c0 a1, v = b1 c1 a2 b2, w = c2 a3 b3 c3
+        const V u = _mm_loadu_ps(p), v = _mm_loadu_ps(p + 4), w = _mm_loadu_ps(p + 8);
+        const V v2w1 = _mm_shuffle_ps(v, w, _MM_SHUFFLE(1, 1, 2, 2));
+        take(0u, _mm_shuffle_ps(u, v2w1, _MM_SHUFFLE(2, 0, 3, 0)));
+        const V u1v0 = _mm_shuffle_ps(u, v, _MM_SHUFFLE(0, 0, 1, 1));
+        const V v3w2 = _mm_shuffle_ps(v, w, _MM_SHUFFLE(2, 2, 3, 3));
+        take(1u, _mm_shuffle_ps(u1v0, v3w2, _MM_SHUFFLE(2, 0, 2, 0)));
+        const V u2v1 = _mm_shuffle_ps(u, v, _MM_SHUFFLE(1, 1, 2, 2));
+        take(2u, _mm_shuffle_ps(u2v1, w, _MM_SHUFFLE(3, 0, 2, 0)));
+    } else {
+        for (uint32_t j = 0; j < d; ++j) take(j, vgather_stride(p + j, (int)d, W));
+    }
+}
 inline void vprefetch(const void *p) { _mm_prefetch(static_cast<const char *>(p), _MM_HINT_T0); }
 
 #include "simd_body.inc"
