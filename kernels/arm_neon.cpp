@@ -52,7 +52,7 @@ inline V vgather_stride(const float *p, int s, int m) {
     return vld1q_f32(t);
 }
 // W contiguous rows of d floats as d column vectors: NEON's de-interleaving loads (d < W = 4).
-inline bool vcols_fast(uint32_t) { return; }
+inline bool vcols_fast(uint32_t) { return true; }
 template <class Take>
 inline void vload_cols(const float *p, uint32_t d, Take take) {
     if (d == 1) {

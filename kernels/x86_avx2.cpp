@@ -70,7 +70,7 @@ inline V vgather_stride(const float *p, int s, int m) {
 template <int D, class Take>
 inline void cols_perm(const float *p, Take take) {
     V s[D];
-    for (int k = 0; k < D; ++k) s[k] = _mm256_loadu_ps(p + 8 * k);
+    for (int k = 0; k < D; ++k) s[k] = _mm256_loadu_ps(p + (size_t)8 * k);
     const __m256i base = _mm256_setr_epi32(0, D, 2 * D, 3 * D, 4 * D, 5 * D, 6 * D, 7 * D);
     for (int j = 0; j < D; ++j) {
         const __m256i idx = _mm256_add_epi32(base, _mm256_set1_epi32(j));

@@ -70,7 +70,7 @@ inline V vgather_stride(const float *p, int s, int m) {
 template <int D, class Take>
 inline void cols_perm(const float *p, Take take) {
     V s[D + (D & 1)];
-    for (int k = 0; k < D; ++k) s[k] = _mm512_loadu_ps(p + 16 * k);
+    for (int k = 0; k < D; ++k) s[k] = _mm512_loadu_ps(p + (size_t)16 * k);
     if (D & 1) s[D] = s[D - 1];
     const __m512i base = _mm512_setr_epi32(0, D, 2 * D, 3 * D, 4 * D, 5 * D, 6 * D, 7 * D, 8 * D,
                                            9 * D, 10 * D, 11 * D, 12 * D, 13 * D, 14 * D, 15 * D);
